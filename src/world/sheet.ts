@@ -1,4 +1,4 @@
-import { attributeTitle } from './attributes.js';
+import { attributeValues } from './attributes.js';
 import { renderTile } from './render.js';
 import { type TruthFile } from './truth.js';
 
@@ -10,7 +10,7 @@ export interface SheetOptions {
 
 const TILE = 128;
 const GAP = 10;
-const CAPTION = 30;
+const CAPTION = 42;
 const HEADER = 92;
 
 const escapeXml = (text: string) =>
@@ -32,12 +32,15 @@ export function contactSheet(
   const perSide = options.perSide ?? 12;
   const columns = options.columns ?? 4;
   const codesOf = (itemId: string) => truth.itemAttributes[Number(itemId.slice(2))] ?? [];
+  // Within one score, the items the user's true taste rates highest (or lowest) come first.
+  const taste = (itemId: string) =>
+    codesOf(itemId).reduce((sum, code, a) => sum + (user.weights[a]?.[code] ?? 0), 0);
   const liked = ratings
     .filter((r) => r.score >= 4)
-    .sort((a, b) => b.score - a.score || cmp(a.itemId, b.itemId));
+    .sort((a, b) => b.score - a.score || taste(b.itemId) - taste(a.itemId) || cmp(a.itemId, b.itemId));
   const disliked = ratings
     .filter((r) => r.score < 4)
-    .sort((a, b) => a.score - b.score || cmp(a.itemId, b.itemId));
+    .sort((a, b) => a.score - b.score || taste(a.itemId) - taste(b.itemId) || cmp(a.itemId, b.itemId));
   const rows = Math.max(1, Math.ceil(perSide / columns));
   const panelWidth = columns * (TILE + GAP) - GAP;
   const width = 2 * panelWidth + 3 * 24 + 12;
@@ -73,7 +76,10 @@ export function contactSheet(
         `<rect x="${x - 2}" y="${y - 2}" width="${TILE + 4}" height="${TILE + 4}" rx="4" fill="${tone}"/>`,
         renderTile(codes, { idPrefix: `${rating.itemId}`, x, y }),
         `<text x="${x}" y="${y + TILE + 13}" font-size="10.5" font-weight="700" fill="#222">${'★'.repeat(rating.score)}<tspan fill="#bbb">${'★'.repeat(5 - rating.score)}</tspan> <tspan font-weight="400" fill="#555">${rating.itemId}</tspan></text>`,
-        `<text x="${x}" y="${y + TILE + 25}" font-size="9" fill="#444">${escapeXml(shortTitle(attributeTitle(codes)))}</text>`,
+        ...captionLines(codes).map(
+          (line, i) =>
+            `<text x="${x}" y="${y + TILE + 25 + 11 * i}" font-size="9.5" fill="#444">${escapeXml(line)}</text>`,
+        ),
       );
     });
     if (shown.length === 0)
@@ -97,7 +103,8 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Captions must fit under a 128 px tile. */
-function shortTitle(title: string): string {
-  return title.length > 26 ? `${title.slice(0, 25)}…` : title;
+/** Captions must fit under a 128 px tile: the attribute values on two short lines. */
+function captionLines(codes: ArrayLike<number>): string[] {
+  const values = Object.values(attributeValues(codes));
+  return [values.slice(0, 3).join(' · '), values.slice(3).join(' · ')];
 }
