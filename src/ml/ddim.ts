@@ -1,4 +1,10 @@
-import { alphaCumprodAt, leadingTimesteps, type DenoisingScheduler, type NoiseSchedule } from './schedule.js';
+import {
+  alphaCumprodAt,
+  leadingTimesteps,
+  type DenoisingScheduler,
+  type NoiseSchedule,
+  type Vector,
+} from './schedule.js';
 
 /**
  * DDIM as diffusers' DDIMScheduler: epsilon prediction, "leading" timestep spacing, steps_offset 0,
@@ -26,34 +32,49 @@ export class DdimScheduler implements DenoisingScheduler {
 
   step(
     index: number,
-    sample: Float32Array,
-    predictedNoise: Float32Array,
-    noise: Float32Array | undefined,
-    prev: Float32Array,
-    estimate: Float32Array,
+    sample: Vector,
+    predictedNoise: Vector,
+    noise: Vector | undefined,
+    prev: Vector,
+    estimate: Vector,
   ): void {
     const t = this.timesteps[index];
     if (t === undefined)
       throw new RangeError(`step index ${index} is outside 0..${this.timesteps.length - 1}`);
-    const alphaProd = alphaCumprodAt(this.schedule, t);
-    const alphaProdPrev = alphaCumprodAt(this.schedule, t - this.stride);
-    const betaProd = 1 - alphaProd;
-    const variance = ((1 - alphaProdPrev) / betaProd) * (1 - alphaProd / alphaProdPrev);
-    const sigma = this.eta * Math.sqrt(variance);
-    const sqrtBetaProd = Math.sqrt(betaProd);
-    const sqrtAlphaProd = Math.sqrt(alphaProd);
-    const sqrtAlphaProdPrev = Math.sqrt(alphaProdPrev);
-    // Rounding can push 1 - a_prev - sigma^2 a hair below zero at eta = 1.
-    const directionCoeff = Math.sqrt(Math.max(1 - alphaProdPrev - sigma * sigma, 0));
-    const addNoise = this.eta > 0;
-    if (addNoise && noise === undefined) throw new Error(`DDIM step with eta ${this.eta} needs noise`);
-    for (let i = 0; i < sample.length; i += 1) {
-      const eps = predictedNoise[i] as number;
-      const x0 = ((sample[i] as number) - sqrtBetaProd * eps) / sqrtAlphaProd;
-      estimate[i] = x0;
-      let value = sqrtAlphaProdPrev * x0 + directionCoeff * eps;
-      if (addNoise) value += sigma * ((noise as Float32Array)[i] as number);
-      prev[i] = value;
-    }
+    ddimStep(this.schedule, t, t - this.stride, this.eta, sample, predictedNoise, noise, prev, estimate);
+  }
+}
+
+/** One DDIM step from timestep `t` to `prevT` (diffusers' DDIMScheduler.step; noise is used when eta > 0). */
+export function ddimStep(
+  schedule: NoiseSchedule,
+  t: number,
+  prevT: number,
+  eta: number,
+  sample: Vector,
+  predictedNoise: Vector,
+  noise: Vector | undefined,
+  prev: Vector,
+  estimate: Vector,
+): void {
+  const alphaProd = alphaCumprodAt(schedule, t);
+  const alphaProdPrev = alphaCumprodAt(schedule, prevT);
+  const betaProd = 1 - alphaProd;
+  const variance = ((1 - alphaProdPrev) / betaProd) * (1 - alphaProd / alphaProdPrev);
+  const sigma = eta * Math.sqrt(Math.max(variance, 0));
+  const sqrtBetaProd = Math.sqrt(betaProd);
+  const sqrtAlphaProd = Math.sqrt(alphaProd);
+  const sqrtAlphaProdPrev = Math.sqrt(alphaProdPrev);
+  // Rounding can push 1 - a_prev - sigma^2 a hair below zero at eta = 1.
+  const directionCoeff = Math.sqrt(Math.max(1 - alphaProdPrev - sigma * sigma, 0));
+  const addNoise = eta > 0;
+  if (addNoise && noise === undefined) throw new Error(`DDIM step with eta ${eta} needs noise`);
+  for (let i = 0; i < sample.length; i += 1) {
+    const eps = predictedNoise[i] as number;
+    const x0 = ((sample[i] as number) - sqrtBetaProd * eps) / sqrtAlphaProd;
+    estimate[i] = x0;
+    let value = sqrtAlphaProdPrev * x0 + directionCoeff * eps;
+    if (addNoise) value += sigma * ((noise as Vector)[i] as number);
+    prev[i] = value;
   }
 }

@@ -1,4 +1,10 @@
-import { alphaCumprodAt, leadingTimesteps, type DenoisingScheduler, type NoiseSchedule } from './schedule.js';
+import {
+  alphaCumprodAt,
+  leadingTimesteps,
+  type DenoisingScheduler,
+  type NoiseSchedule,
+  type Vector,
+} from './schedule.js';
 
 /**
  * Ancestral DDPM as diffusers' DDPMScheduler: epsilon prediction, variance "fixed_small", no clipping.
@@ -33,34 +39,14 @@ export class DdpmScheduler implements DenoisingScheduler {
 
   step(
     index: number,
-    sample: Float32Array,
-    predictedNoise: Float32Array,
-    noise: Float32Array | undefined,
-    prev: Float32Array,
-    estimate: Float32Array,
+    sample: Vector,
+    predictedNoise: Vector,
+    noise: Vector | undefined,
+    prev: Vector,
+    estimate: Vector,
   ): void {
     const t = this.timestepAt(index);
-    const alphaProd = alphaCumprodAt(this.schedule, t);
-    const alphaProdPrev = alphaCumprodAt(this.schedule, t - this.stride);
-    const betaProd = 1 - alphaProd;
-    const betaProdPrev = 1 - alphaProdPrev;
-    const currentAlpha = alphaProd / alphaProdPrev;
-    const currentBeta = 1 - currentAlpha;
-    const sqrtBetaProd = Math.sqrt(betaProd);
-    const sqrtAlphaProd = Math.sqrt(alphaProd);
-    const estimateCoeff = (Math.sqrt(alphaProdPrev) * currentBeta) / betaProd;
-    const sampleCoeff = (Math.sqrt(currentAlpha) * betaProdPrev) / betaProd;
-    const addNoise = t > 0;
-    if (addNoise && noise === undefined) throw new Error(`DDPM step at timestep ${t} needs noise`);
-    const sigma = addNoise ? Math.sqrt(this.variance(index)) : 0;
-    for (let i = 0; i < sample.length; i += 1) {
-      const x = sample[i] as number;
-      const x0 = (x - sqrtBetaProd * (predictedNoise[i] as number)) / sqrtAlphaProd;
-      estimate[i] = x0;
-      let mean = estimateCoeff * x0 + sampleCoeff * x;
-      if (addNoise) mean += sigma * ((noise as Float32Array)[i] as number);
-      prev[i] = mean;
-    }
+    ddpmStep(this.schedule, t, t - this.stride, sample, predictedNoise, noise, prev, estimate);
   }
 
   private timestepAt(index: number): number {
@@ -68,5 +54,39 @@ export class DdpmScheduler implements DenoisingScheduler {
     if (t === undefined)
       throw new RangeError(`step index ${index} is outside 0..${this.timesteps.length - 1}`);
     return t;
+  }
+}
+
+/** One DDPM step from timestep `t` to `prevT` (diffusers' DDPMScheduler.step; noise is used when t > 0). */
+export function ddpmStep(
+  schedule: NoiseSchedule,
+  t: number,
+  prevT: number,
+  sample: Vector,
+  predictedNoise: Vector,
+  noise: Vector | undefined,
+  prev: Vector,
+  estimate: Vector,
+): void {
+  const alphaProd = alphaCumprodAt(schedule, t);
+  const alphaProdPrev = alphaCumprodAt(schedule, prevT);
+  const betaProd = 1 - alphaProd;
+  const betaProdPrev = 1 - alphaProdPrev;
+  const currentAlpha = alphaProd / alphaProdPrev;
+  const currentBeta = 1 - currentAlpha;
+  const sqrtBetaProd = Math.sqrt(betaProd);
+  const sqrtAlphaProd = Math.sqrt(alphaProd);
+  const estimateCoeff = (Math.sqrt(alphaProdPrev) * currentBeta) / betaProd;
+  const sampleCoeff = (Math.sqrt(currentAlpha) * betaProdPrev) / betaProd;
+  const addNoise = t > 0;
+  if (addNoise && noise === undefined) throw new Error(`DDPM step at timestep ${t} needs noise`);
+  const sigma = addNoise ? Math.sqrt(Math.max((betaProdPrev / betaProd) * currentBeta, 1e-20)) : 0;
+  for (let i = 0; i < sample.length; i += 1) {
+    const x = sample[i] as number;
+    const x0 = (x - sqrtBetaProd * (predictedNoise[i] as number)) / sqrtAlphaProd;
+    estimate[i] = x0;
+    let mean = estimateCoeff * x0 + sampleCoeff * x;
+    if (addNoise) mean += sigma * ((noise as Vector)[i] as number);
+    prev[i] = mean;
   }
 }

@@ -1,5 +1,8 @@
 /** Noise schedules as diffusers' DDPMScheduler/DDIMScheduler build them, in float64. */
 
+/** Sampling runs in float32; golden tests feed float64 to compare against NumPy without rounding. */
+export type Vector = Float32Array | Float64Array;
+
 /** The schedule fields of a model manifest. */
 export interface NoiseScheduleConfig {
   /** `linear` betas, or `cosine` (squaredcos_cap_v2, Nichol & Dhariwal). */
@@ -90,11 +93,11 @@ export interface DenoisingScheduler {
    */
   step(
     index: number,
-    sample: Float32Array,
-    predictedNoise: Float32Array,
-    noise: Float32Array | undefined,
-    prev: Float32Array,
-    estimate: Float32Array,
+    sample: Vector,
+    predictedNoise: Vector,
+    noise: Vector | undefined,
+    prev: Vector,
+    estimate: Vector,
   ): void;
 }
 

@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import { readNpy } from '../lib/npy.js';
+import { ArtifactError, readManifest, type ModelManifest } from './artifact.js';
+import { makeNoiseSchedule, type NoiseSchedule } from './schedule.js';
+import { PriorSession, type ExecutionProvider } from './session.js';
+import { Verifier } from './verifier.js';
+
+/** How a model artifact is opened. */
+export interface LoadModelOptions {
+  /** Where the prior runs (default cpu). */
+  executionProvider?: ExecutionProvider;
+  /** CUDA device ordinal (default 0). */
+  deviceId?: number;
+  /** ORT intra-op threads for the prior (default: one per core). */
+  intraOpThreads?: number;
+}
+
+/** A loaded model artifact: the prior session, the verifier and the manifest's conventions. */
+export class RebecaModel {
+  readonly embeddingDim: number;
+  readonly schedule: NoiseSchedule;
+  readonly standardization: { mean: Float32Array; std: Float32Array };
+  private readonly priorRows: Map<string, number>;
+
+  constructor(
+    readonly dir: string,
+    readonly manifest: ModelManifest,
+    readonly prior: PriorSession,
+    readonly verifier: Verifier,
+  ) {
+    this.embeddingDim = manifest.embeddingDim;
+    this.schedule = makeNoiseSchedule(manifest.schedule);
+    this.standardization = {
+      mean: Float32Array.from(manifest.standardization.mean),
+      std: Float32Array.from(manifest.standardization.std),
+    };
+    this.priorRows = new Map(manifest.users.map((id, row) => [id, row]));
+  }
+
+  get nullUserRow(): number {
+    return this.manifest.nullUserRow;
+  }
+
+  get defaultGuidanceScale(): number {
+    return this.manifest.guidance.defaultScale;
+  }
+
+  /** The prior's row for an external user id; undefined for users the prior never saw. */
+  priorUserRow(userId: string): number | undefined {
+    return this.priorRows.get(userId);
+  }
+
+  /** Releases the ONNX session; the model is unusable afterwards. */
+  dispose(): Promise<void> {
+    return this.prior.dispose();
+  }
+}
+
+/** Open a model artifact folder: validate manifest.json, read the verifier, create the prior session. */
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<RebecaModel> {
+  const manifest = await readManifest(dir);
+  const verifier = await loadVerifier(dir, manifest);
+  const prior = await PriorSession.create(join(dir, 'prior.onnx'), {
+    embeddingDim: manifest.embeddingDim,
+    timesteps: manifest.schedule.timesteps,
+    maxUserRow: manifest.nullUserRow,
+    ...options,
+  });
+  return new RebecaModel(dir, manifest, prior, verifier);
+}
+
+async function loadVerifier(dir: string, manifest: ModelManifest): Promise<Verifier> {
+  const D = manifest.embeddingDim;
+  const d = manifest.verifier.dim;
+  const U = manifest.verifier.users.length;
+  const files = manifest.verifier.files;
+  const read = async (file: string, shape: number[]): Promise<Float32Array> => {
+    const path = join(dir, file);
+    let array: { shape: number[]; data: Float32Array };
+    try {
+      array = await readNpy(path);
+    } catch (error) {
+      throw new ArtifactError(`cannot read verifier file ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    if (array.shape.join(',') !== shape.join(',')) {
+      throw new ArtifactError(
+        `${path} has shape [${array.shape.join(', ')}], the manifest implies [${shape.join(', ')}]`,
+      );
+    }
+    return array.data;
+  };
+  const [itemProjection, itemBias, userVectors, userBiases] = await Promise.all([
+    read(files.itemProjection, [D, d]),
+    read(files.itemBias, [D]),
+    read(files.userVectors, [U, d]),
+    read(files.userBias, [U]),
+  ]);
+  return new Verifier({
+    embeddingDim: D,
+    rank: d,
+    itemProjection,
+    itemBias,
+    userVectors,
+    userBiases,
+    users: manifest.verifier.users,
+  });
+}
