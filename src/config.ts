@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+const logLevels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+
+const booleanFlag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((value) => value === '1' || value === 'true' || value === 'yes');
+
+const schema = z.object({
+  /** TCP port of the HTTP and WebSocket server. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** PostgreSQL connection string; unset means the embedded PGlite database under DATA_DIR. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  /** Folder for the embedded database and model artifacts. */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** Redis connection string; unset means one process does everything in memory. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+  /** The active model artifact folder; unset means the newest registered version, else models/demo. */
+  MODEL_DIR: z.string().min(1).optional(),
+  /** Where ONNX Runtime runs the models. */
+  ORT_EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
+  /** Log verbosity. */
+  LOG_LEVEL: z.enum(logLevels).default('info'),
+  /** Turn authentication off (local work only). */
+  AUTH_DISABLED: booleanFlag.default(false),
+  /** Python interpreter that has PyTorch (training). */
+  PYTHON: z.string().min(1).default('/usr/bin/python3'),
+});
+
+export type Config = z.infer<typeof schema>;
+export type LogLevel = (typeof logLevels)[number];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse the environment once; every bad variable is reported in one error. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.keys(schema.shape)
+      .filter((key) => env[key] !== undefined && env[key] !== '')
+      .map((key) => [key, env[key]]),
+  );
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const key = issue.path.join('.');
+        return `${key}=${JSON.stringify(present[key])}: ${issue.message}`;
+      }),
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,120 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
+import { type PgDatabase, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import * as schema from './schema.js';
+
+export type Schema = typeof schema;
+/** The drizzle database, whichever driver is underneath. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+
+export const migrationsFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** Options for {@link openDatabase}. */
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; absent means embedded PGlite. */
+  url?: string | undefined;
+  /** Folder for PGlite's files; `null` keeps the embedded database in memory (tests). */
+  dataDir: string | null;
+  /** Pool size for PostgreSQL. */
+  maxConnections?: number;
+}
+
+export interface DatabaseHandle {
+  readonly db: Database;
+  readonly kind: 'postgres' | 'pglite';
+  /** Apply pending migrations; concurrent callers on PostgreSQL are serialised by an advisory lock. */
+  migrate(): Promise<void>;
+  /** Resolves when the database answers and every migration in `migrations/` is applied. */
+  checkReady(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// Any fixed 64-bit key: it only has to be the same in every process that migrates this database.
+const MIGRATION_LOCK_KEY = 7_276_501_234;
+
+async function expectedMigrationCount(): Promise<number> {
+  const journal = JSON.parse(await readFile(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  return journal.entries.length;
+}
+
+async function checkMigrated(db: Database): Promise<void> {
+  const expected = await expectedMigrationCount();
+  let applied = 0;
+  try {
+    const result = await db.execute<{ count: number }>(
+      sql`select count(*)::int as count from drizzle.__drizzle_migrations`,
+    );
+    applied = Number((result as unknown as { rows: { count: number }[] }).rows[0]?.count ?? 0);
+  } catch (error) {
+    throw new Error('migrations have not been applied', { cause: error });
+  }
+  if (applied < expected) throw new Error(`${applied} of ${expected} migrations applied`);
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  if (options.url !== undefined) {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
+    // An idle client's network error must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    const db = drizzleNodePg(pool, { schema }) as unknown as Database;
+    return {
+      db,
+      kind: 'postgres',
+      async migrate() {
+        const client = await pool.connect();
+        try {
+          await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+          try {
+            await migrateNodePg(drizzleNodePg(client, { schema }), { migrationsFolder });
+          } finally {
+            await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+          }
+        } finally {
+          client.release();
+        }
+      },
+      checkReady: () => checkMigrated(db),
+      close: () => pool.end(),
+    };
+  }
+  let dataPath: string | undefined;
+  if (options.dataDir !== null) {
+    dataPath = join(options.dataDir, 'pglite');
+    await mkdir(dataPath, { recursive: true });
+  }
+  const client = await PGlite.create(dataPath);
+  const drizzleDb = drizzlePglite(client, { schema });
+  const db = drizzleDb as unknown as Database;
+  return {
+    db,
+    kind: 'pglite',
+    migrate: () => migratePglite(drizzleDb, { migrationsFolder }),
+    checkReady: () => checkMigrated(db),
+    close: () => client.close(),
+  };
+}
+
+/** Open the database the configuration names and apply pending migrations. */
+export async function openConfiguredDatabase(config: {
+  DATABASE_URL?: string | undefined;
+  DATA_DIR: string;
+}): Promise<DatabaseHandle> {
+  const handle = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  try {
+    await handle.migrate();
+  } catch (error) {
+    await handle.close();
+    throw new Error(`could not apply database migrations: ${(error as Error).message}`, { cause: error });
+  }
+  return handle;
+}

@@ -1,0 +1,98 @@
+import { asc, count, eq, gt, inArray, sql } from 'drizzle-orm';
+import { type Database } from '../client.js';
+import { catalogSettings, items } from '../schema.js';
+import { toRealArrayLiteral } from '../real-array.js';
+
+export type ItemRow = typeof items.$inferSelect;
+
+export interface ItemWrite {
+  externalId: string;
+  title: string | null;
+  imageUrl: string | null;
+  embedding: ArrayLike<number>;
+}
+
+/** The catalog's embedding width, or null while the catalog is empty of any width. */
+export async function getCatalogDim(db: Database): Promise<number | null> {
+  const [row] = await db.select().from(catalogSettings).where(eq(catalogSettings.id, 1));
+  return row?.embeddingDim ?? null;
+}
+
+/**
+ * Fix the catalog's width on first use and return the width in force. Locks the settings row so that
+ * concurrent writers of different widths cannot both win.
+ */
+export async function claimCatalogDim(db: Database, dim: number): Promise<number> {
+  await db.insert(catalogSettings).values({ id: 1, embeddingDim: dim }).onConflictDoNothing();
+  const result = await db.execute<{ embedding_dim: number }>(
+    sql`select embedding_dim from catalog_settings where id = 1 for update`,
+  );
+  const rows = (result as unknown as { rows: { embedding_dim: number }[] }).rows;
+  return Number(rows[0]?.embedding_dim ?? dim);
+}
+
+/**
+ * Insert or update items by external id. Unchanged rows are not touched (updated_at stays), so
+ * writing the same items twice changes nothing. Returns how many rows were inserted or changed.
+ */
+export async function upsertItemRows(db: Database, rows: ItemWrite[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const written = await db
+    .insert(items)
+    .values(
+      rows.map((row) => ({
+        externalId: row.externalId,
+        title: row.title,
+        imageUrl: row.imageUrl,
+        embedding: sql`${toRealArrayLiteral(row.embedding)}::real[]`,
+      })),
+    )
+    .onConflictDoUpdate({
+      target: items.externalId,
+      set: {
+        title: sql`excluded.title`,
+        imageUrl: sql`excluded.image_url`,
+        embedding: sql`excluded.embedding`,
+        updatedAt: sql`now()`,
+      },
+      setWhere: sql`(${items.title}, ${items.imageUrl}, ${items.embedding}) is distinct from (excluded.title, excluded.image_url, excluded.embedding)`,
+    })
+    .returning({ id: items.id });
+  return written.length;
+}
+
+export function findItemsByExternalIds(db: Database, externalIds: readonly string[]): Promise<ItemRow[]> {
+  if (externalIds.length === 0) return Promise.resolve([]);
+  return db
+    .select()
+    .from(items)
+    .where(inArray(items.externalId, [...externalIds]));
+}
+
+export function findItemsByIds(db: Database, ids: readonly number[]): Promise<ItemRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .select()
+    .from(items)
+    .where(inArray(items.id, [...ids]));
+}
+
+export function listItemsAfter(db: Database, afterId: number | null, limit: number): Promise<ItemRow[]> {
+  return db
+    .select()
+    .from(items)
+    .where(afterId === null ? undefined : gt(items.id, afterId))
+    .orderBy(asc(items.id))
+    .limit(limit);
+}
+
+export async function countItems(db: Database): Promise<number> {
+  const [row] = await db.select({ value: count() }).from(items);
+  return row?.value ?? 0;
+}
+
+/** External id -> row id for every catalog item (import resolves ratings against it). */
+export async function itemIdMap(db: Database): Promise<Map<string, number>> {
+  const rows = await db.select({ id: items.id, externalId: items.externalId }).from(items);
+  return new Map(rows.map((row) => [row.externalId, row.id]));
+}

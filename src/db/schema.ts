@@ -1,0 +1,169 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  real,
+  serial,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+
+/** People who rate items, addressed outside by their external id. */
+export const users = pgTable('users', {
+  id: serial('id').primaryKey(),
+  externalId: text('external_id').notNull().unique(),
+  createdAt: createdAt(),
+});
+
+/** One row: the catalog-wide embedding width, fixed by the first item stored. */
+export const catalogSettings = pgTable(
+  'catalog_settings',
+  {
+    id: smallint('id').primaryKey().default(1),
+    embeddingDim: integer('embedding_dim').notNull(),
+  },
+  (table) => [
+    check('catalog_settings_single_row', sql`${table.id} = 1`),
+    check('catalog_settings_dim_positive', sql`${table.embeddingDim} > 0`),
+  ],
+);
+
+export const items = pgTable(
+  'items',
+  {
+    id: serial('id').primaryKey(),
+    externalId: text('external_id').notNull().unique(),
+    title: text('title'),
+    imageUrl: text('image_url'),
+    embedding: real('embedding').array().notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [check('items_embedding_not_empty', sql`cardinality(${table.embedding}) > 0`)],
+);
+
+export const ratings = pgTable(
+  'ratings',
+  {
+    id: serial('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    itemId: integer('item_id')
+      .notNull()
+      .references(() => items.id, { onDelete: 'cascade' }),
+    score: smallint('score').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (table) => [
+    uniqueIndex('ratings_user_item_unique').on(table.userId, table.itemId),
+    index('ratings_item_idx').on(table.itemId),
+    index('ratings_updated_at_idx').on(table.updatedAt),
+    check('ratings_score_range', sql`${table.score} between 1 and 5`),
+  ],
+);
+
+/** A trained model artifact; at most one is active. */
+export const modelVersions = pgTable(
+  'model_versions',
+  {
+    id: serial('id').primaryKey(),
+    preset: text('preset').notNull(),
+    embeddingDim: integer('embedding_dim').notNull(),
+    artifactDir: text('artifact_dir').notNull(),
+    datasetHash: text('dataset_hash'),
+    metrics: jsonb('metrics').notNull().default({}),
+    active: boolean('active').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    uniqueIndex('model_versions_one_active')
+      .on(table.active)
+      .where(sql`${table.active}`),
+    uniqueIndex('model_versions_artifact_dir_unique').on(table.artifactDir),
+  ],
+);
+
+export const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof jobStatuses)[number];
+export const samplerKinds = ['ddpm', 'ddim'] as const;
+export type SamplerKind = (typeof samplerKinds)[number];
+
+export const generationJobs = pgTable(
+  'generation_jobs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    modelVersionId: integer('model_version_id').references(() => modelVersions.id),
+    status: text('status', { enum: jobStatuses }).notNull().default('queued'),
+    count: integer('count').notNull(),
+    sampler: text('sampler', { enum: samplerKinds }).notNull(),
+    steps: integer('steps').notNull(),
+    guidanceScale: doublePrecision('guidance_scale').notNull(),
+    seed: integer('seed').notNull(),
+    step: integer('step').notNull().default(0),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [
+    index('generation_jobs_user_idx').on(table.userId, table.createdAt),
+    index('generation_jobs_status_idx').on(table.status),
+    check('generation_jobs_count_positive', sql`${table.count} > 0`),
+  ],
+);
+
+export const generatedItems = pgTable(
+  'generated_items',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    jobId: uuid('job_id')
+      .notNull()
+      .references(() => generationJobs.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    modelVersionId: integer('model_version_id')
+      .notNull()
+      .references(() => modelVersions.id),
+    position: integer('position').notNull(),
+    embedding: real('embedding').array().notNull(),
+    verifierScore: doublePrecision('verifier_score').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index('generated_items_user_idx').on(table.userId, table.verifierScore),
+    uniqueIndex('generated_items_job_position_unique').on(table.jobId, table.position),
+  ],
+);
+
+export const evaluationReports = pgTable(
+  'evaluation_reports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    modelVersionId: integer('model_version_id')
+      .notNull()
+      .references(() => modelVersions.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    parameters: jsonb('parameters').notNull().default({}),
+    results: jsonb('results').notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [index('evaluation_reports_model_idx').on(table.modelVersionId, table.kind, table.createdAt)],
+);

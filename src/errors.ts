@@ -1,0 +1,47 @@
+import { GraphQLError } from 'graphql';
+
+/** Stable error codes clients may branch on. */
+export type ErrorCode =
+  'BAD_USER_INPUT' | 'NOT_FOUND' | 'MODEL_NOT_READY' | 'RESOURCE_EXHAUSTED' | 'CONFLICT' | 'UNAUTHENTICATED';
+
+interface AppErrorOptions {
+  cause?: unknown;
+  extensions?: Record<string, unknown>;
+}
+
+/**
+ * The errors clients may see, each with a fixed `extensions.code`. Anything else reaches clients as
+ * INTERNAL_SERVER_ERROR without its message (see server/format-error.ts). `cause` is logged, never sent.
+ */
+export class AppError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(message, { extensions: { ...options.extensions, code } });
+    this.name = new.target.name;
+    if (options.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+export class BadUserInputError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super('BAD_USER_INPUT', message, options);
+  }
+}
+export class NotFoundError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super('NOT_FOUND', message, options);
+  }
+}
+export class ModelNotReadyError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super('MODEL_NOT_READY', message, options);
+  }
+}
+export class ResourceExhaustedError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super('RESOURCE_EXHAUSTED', message, options);
+  }
+}

@@ -1,0 +1,66 @@
+import { type Database } from '../db/client.js';
+import {
+  claimCatalogDim,
+  countItems,
+  findItemsByExternalIds,
+  type ItemRow,
+  type ItemWrite,
+  listItemsAfter,
+  upsertItemRows,
+} from '../db/queries/items.js';
+import { BadUserInputError, NotFoundError } from '../errors.js';
+import { assertEmbedding } from './embedding.js';
+import { checkFirst, decodeCursor, type Page, type PageArgs, toPage } from './pagination.js';
+import { checkExternalId } from './users.service.js';
+
+/** Items one upsertItems call may write; larger catalogs go through the import command. */
+export const MAX_ITEMS_PER_UPSERT = 1000;
+
+export class CatalogService {
+  constructor(private readonly db: Database) {}
+
+  /** Insert or update items by id, all or nothing; returns how many were inserted or changed. */
+  async upsertItems(inputs: ItemWrite[]): Promise<number> {
+    if (inputs.length === 0) return 0;
+    if (inputs.length > MAX_ITEMS_PER_UPSERT) {
+      throw new BadUserInputError(`at most ${MAX_ITEMS_PER_UPSERT} items per call; use the import command`);
+    }
+    const ids = new Set<string>();
+    const width = inputs[0]?.embedding.length ?? 0;
+    inputs.forEach((input, index) => {
+      checkExternalId(input.externalId, `items[${index}]`);
+      if (ids.has(input.externalId))
+        throw new BadUserInputError(`items[${index}]: duplicate id "${input.externalId}"`);
+      ids.add(input.externalId);
+      assertEmbedding(input.embedding, width, `items[${index}] ("${input.externalId}")`);
+    });
+    return this.db.transaction(async (tx) => {
+      const tdb = tx as unknown as Database;
+      const catalogDim = await claimCatalogDim(tdb, width);
+      if (catalogDim !== width) {
+        throw new BadUserInputError(`embeddings have width ${width}, the catalog's is ${catalogDim}`);
+      }
+      return upsertItemRows(tdb, inputs);
+    });
+  }
+
+  async requireItem(externalId: string): Promise<ItemRow> {
+    const [row] = await findItemsByExternalIds(this.db, [externalId]);
+    if (row === undefined) throw new NotFoundError(`item "${externalId}" does not exist`);
+    return row;
+  }
+
+  async findItem(externalId: string): Promise<ItemRow | undefined> {
+    const [row] = await findItemsByExternalIds(this.db, [externalId]);
+    return row;
+  }
+
+  async listItems(args: PageArgs): Promise<Page<ItemRow>> {
+    const first = checkFirst(args.first);
+    const [rows, total] = await Promise.all([
+      listItemsAfter(this.db, decodeCursor(args.after), first + 1),
+      countItems(this.db),
+    ]);
+    return toPage(rows, first, (row) => row.id, total);
+  }
+}

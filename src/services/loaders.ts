@@ -1,0 +1,29 @@
+import DataLoader from 'dataloader';
+import { type Database } from '../db/client.js';
+import { findItemsByIds, type ItemRow } from '../db/queries/items.js';
+import { type RatingCounts, ratingCountsByUser } from '../db/queries/ratings.js';
+import { findUsersByIds, type UserRow } from '../db/queries/users.js';
+
+/** Per-request batch loaders: N lookups of the same kind in one tick become one query. */
+export interface Loaders {
+  userById: DataLoader<number, UserRow | undefined>;
+  itemById: DataLoader<number, ItemRow | undefined>;
+  ratingCounts: DataLoader<number, RatingCounts>;
+}
+
+function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): (V | undefined)[] {
+  const index = new Map(rows.map((row) => [keyOf(row), row]));
+  return keys.map((key) => index.get(key));
+}
+
+export function createLoaders(db: Database): Loaders {
+  return {
+    userById: new DataLoader(async (ids) => byKey(ids, await findUsersByIds(db, ids), (row) => row.id)),
+    itemById: new DataLoader(async (ids) => byKey(ids, await findItemsByIds(db, ids), (row) => row.id)),
+    ratingCounts: new DataLoader(async (ids) =>
+      byKey(ids, await ratingCountsByUser(db, ids), (row) => row.userId).map(
+        (counts, index) => counts ?? { userId: ids[index] as number, ratingCount: 0, likedCount: 0 },
+      ),
+    ),
+  };
+}

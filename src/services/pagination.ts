@@ -1,0 +1,44 @@
+import { BadUserInputError } from '../errors.js';
+
+/** The largest page a connection returns, whatever `first` asks for. */
+export const MAX_PAGE_SIZE = 500;
+
+export interface PageArgs {
+  first: number;
+  after?: string | null | undefined;
+}
+
+export interface Page<T> {
+  nodes: { cursor: string; node: T }[];
+  hasNextPage: boolean;
+  endCursor: string | null;
+  totalCount: number;
+}
+
+/** Cursors are opaque to clients: the row's serial key, base64url-encoded with a prefix. */
+export function encodeCursor(key: number): string {
+  return Buffer.from(`k:${key}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | null | undefined): number | null {
+  if (cursor === undefined || cursor === null || cursor === '') return null;
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const key = /^k:(\d+)$/.exec(text)?.[1];
+  if (key === undefined) throw new BadUserInputError(`invalid cursor "${cursor}"`);
+  return Number(key);
+}
+
+export function checkFirst(first: number): number {
+  if (!Number.isInteger(first) || first < 0)
+    throw new BadUserInputError('first must be a non-negative integer');
+  if (first > MAX_PAGE_SIZE) throw new BadUserInputError(`first must be at most ${MAX_PAGE_SIZE}`);
+  return first;
+}
+
+/** Shape rows fetched with `limit first + 1` into a page. */
+export function toPage<T>(rows: T[], first: number, keyOf: (row: T) => number, totalCount: number): Page<T> {
+  const hasNextPage = rows.length > first;
+  const kept = rows.slice(0, first);
+  const nodes = kept.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+  return { nodes, hasNextPage, endCursor: nodes.at(-1)?.cursor ?? null, totalCount };
+}

@@ -1,0 +1,51 @@
+import { type Database } from '../db/client.js';
+import {
+  countUsers,
+  findUsersByExternalIds,
+  insertUser,
+  listUsersAfter,
+  type UserRow,
+} from '../db/queries/users.js';
+import { BadUserInputError, NotFoundError } from '../errors.js';
+import { checkFirst, decodeCursor, type Page, type PageArgs, toPage } from './pagination.js';
+
+const EXTERNAL_ID = /^[^\s\u0000-\u001f]{1,200}$/;
+
+export function checkExternalId(id: string, what: string): string {
+  if (!EXTERNAL_ID.test(id)) {
+    throw new BadUserInputError(`${what} id must be 1..200 characters without spaces or control characters`);
+  }
+  return id;
+}
+
+export class UserService {
+  constructor(private readonly db: Database) {}
+
+  /** Create a user; creating one that exists returns it unchanged (safe to retry). */
+  async createUser(externalId: string): Promise<UserRow> {
+    checkExternalId(externalId, 'user');
+    const created = await insertUser(this.db, externalId);
+    if (created !== undefined) return created;
+    return this.requireUser(externalId);
+  }
+
+  async findUser(externalId: string): Promise<UserRow | undefined> {
+    const [row] = await findUsersByExternalIds(this.db, [externalId]);
+    return row;
+  }
+
+  async requireUser(externalId: string): Promise<UserRow> {
+    const row = await this.findUser(externalId);
+    if (row === undefined) throw new NotFoundError(`user "${externalId}" does not exist`);
+    return row;
+  }
+
+  async listUsers(args: PageArgs): Promise<Page<UserRow>> {
+    const first = checkFirst(args.first);
+    const [rows, total] = await Promise.all([
+      listUsersAfter(this.db, decodeCursor(args.after), first + 1),
+      countUsers(this.db),
+    ]);
+    return toPage(rows, first, (row) => row.id, total);
+  }
+}
