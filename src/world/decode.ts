@@ -1,7 +1,6 @@
 import { attributeValues, type AttributeValues } from './attributes.js';
-import { attributePosteriors } from './oracle.js';
 import { renderTile } from './render.js';
-import { type World } from './types.js';
+import { type World, type WorldSpace } from './types.js';
 
 export interface DecodedPicture {
   attributes: AttributeValues;
@@ -12,12 +11,42 @@ export interface DecodedPicture {
   residual: number;
 }
 
-const SWEEPS = 3;
+interface Gram {
+  /** Offset of each attribute's first prototype among all prototypes. */
+  offsets: number[];
+  sizes: number[];
+  /** Dot products of all prototypes, [F, F]. */
+  products: Float64Array;
+}
+
+const grams = new WeakMap<WorldSpace, Gram>();
+
+function gramOf(space: WorldSpace): Gram {
+  const cached = grams.get(space);
+  if (cached !== undefined) return cached;
+  const { dim, prototypes } = space;
+  const rows = prototypes.flatMap((block) =>
+    Array.from({ length: block.length / dim }, (_, k) => block.subarray(k * dim, (k + 1) * dim)),
+  );
+  const products = new Float64Array(rows.length * rows.length);
+  rows.forEach((a, i) =>
+    rows.forEach((b, j) => {
+      let sum = 0;
+      for (let d = 0; d < dim; d += 1) sum += a[d]! * b[d]!;
+      products[i * rows.length + j] = sum;
+    }),
+  );
+  const sizes = prototypes.map((block) => block.length / dim);
+  const offsets = sizes.map((_, a) => sizes.slice(0, a).reduce((x, y) => x + y, 0));
+  const gram = { offsets, sizes, products };
+  grams.set(space, gram);
+  return gram;
+}
 
 /**
- * The nearest attribute configuration to an embedding (jointly: each attribute is chosen with the others'
- * prototypes subtracted, starting from the oracle's posteriors), and its picture. Joint decoding stays
- * exact where per-attribute posteriors blur (small D, where prototypes of different attributes overlap).
+ * The attribute configuration whose noiseless embedding is nearest (whitened distance) to the given one,
+ * found exactly over all configurations, and its picture. Expanding the squared distance into prototype
+ * dot products makes each of the 3,600 configurations cost a few dozen operations whatever D is.
  */
 export function decodeEmbedding(world: World, embedding: ArrayLike<number>): DecodedPicture {
   const { dim, mean, scale, prototypes } = world.space;
@@ -26,54 +55,48 @@ export function decodeEmbedding(world: World, embedding: ArrayLike<number>): Dec
   }
   const z = new Float64Array(dim);
   for (let d = 0; d < dim; d += 1) z[d] = ((embedding[d] as number) - mean[d]!) / scale[d]!;
-  const posteriors = attributePosteriors(world.space, world.temperature, embedding);
-  const codes: number[] = [];
-  let offset = 0;
-  for (const block of prototypes) {
-    const k = block.length / dim;
-    let best = 0;
-    for (let i = 1; i < k; i += 1) if (posteriors[offset + i]! > posteriors[offset + best]!) best = i;
-    codes.push(best);
-    offset += k;
-  }
-  const residual = Float64Array.from(z);
+  const { offsets, sizes, products } = gramOf(world.space);
+  const total = offsets.at(-1)! + sizes.at(-1)!;
+  const projections = new Float64Array(total);
   prototypes.forEach((block, a) => {
-    const base = codes[a]! * dim;
-    for (let d = 0; d < dim; d += 1) residual[d] = residual[d]! - block[base + d]!;
+    for (let k = 0; k < sizes[a]!; k += 1) {
+      let sum = 0;
+      for (let d = 0; d < dim; d += 1) sum += z[d]! * block[k * dim + d]!;
+      projections[offsets[a]! + k] = sum;
+    }
   });
-  for (let sweep = 0; sweep < SWEEPS; sweep += 1) {
-    let changed = false;
-    prototypes.forEach((block, a) => {
-      const current = codes[a]! * dim;
-      // residual + current prototype = what attribute a must explain.
-      let best = codes[a]!;
-      let bestDistance = Infinity;
-      for (let i = 0; i < block.length / dim; i += 1) {
-        let distance = 0;
-        for (let d = 0; d < dim; d += 1) {
-          const diff = residual[d]! + block[current + d]! - block[i * dim + d]!;
-          distance += diff * diff;
-        }
-        if (distance < bestDistance) {
-          bestDistance = distance;
-          best = i;
-        }
-      }
-      if (best !== codes[a]) {
-        for (let d = 0; d < dim; d += 1)
-          residual[d] = residual[d]! + block[current + d]! - block[best * dim + d]!;
-        codes[a] = best;
-        changed = true;
-      }
-    });
-    if (!changed) break;
+  // ||z - sum_a Q_a||^2 - ||z||^2 = sum_a (G_aa - 2 z.Q_a) + 2 sum_{a<b} G_ab, over an odometer of codes.
+  const n = sizes.length;
+  const codes = new Array<number>(n).fill(0);
+  const rows = new Array<number>(n).fill(0);
+  let best = Infinity;
+  let bestCodes = codes.slice();
+  for (;;) {
+    for (let a = 0; a < n; a += 1) rows[a] = offsets[a]! + codes[a]!;
+    let cost = 0;
+    for (let a = 0; a < n; a += 1) {
+      const fa = rows[a]!;
+      cost += products[fa * total + fa]! - 2 * projections[fa]!;
+      for (let b = a + 1; b < n; b += 1) cost += 2 * products[fa * total + rows[b]!]!;
+    }
+    if (cost < best) {
+      best = cost;
+      bestCodes = codes.slice();
+    }
+    let a = n - 1;
+    while (a >= 0 && codes[a] === sizes[a]! - 1) {
+      codes[a] = 0;
+      a -= 1;
+    }
+    if (a < 0) break;
+    codes[a] = codes[a]! + 1;
   }
-  let sum = 0;
-  for (let d = 0; d < dim; d += 1) sum += residual[d]! * residual[d]!;
+  let zz = 0;
+  for (let d = 0; d < dim; d += 1) zz += z[d]! * z[d]!;
   return {
-    attributes: attributeValues(codes),
-    codes,
-    svg: renderTile(codes),
-    residual: Math.sqrt(sum / dim),
+    attributes: attributeValues(bestCodes),
+    codes: bestCodes,
+    svg: renderTile(bestCodes),
+    residual: Math.sqrt(Math.max(0, zz + best) / dim),
   };
 }

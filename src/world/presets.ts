@@ -27,7 +27,14 @@ export const PRESETS: Record<PresetName, Preset> = {
   tiny: { dim: 16, users: 6, items: 120, ratersPerItem: 4, activitySpread: 0.3, minLikedPerUser: 15 },
   small: { dim: 32, users: 12, items: 600, ratersPerItem: 5, activitySpread: 0.5, minLikedPerUser: 40 },
   demo: { dim: 64, users: 24, items: 1500, ratersPerItem: 8, activitySpread: 0.6, minLikedPerUser: 40 },
-  flickr: { dim: 1024, users: 210, items: 40_000, ratersPerItem: 5, activitySpread: 1.4, minLikedPerUser: 0 },
+  flickr: {
+    dim: 1024,
+    users: 210,
+    items: 40_000,
+    ratersPerItem: 5,
+    activitySpread: 1.4,
+    minLikedPerUser: 20,
+  },
 };
 
 export function isPresetName(name: string): name is PresetName {
