@@ -46,27 +46,7 @@ export const manifestSchema = z
     preprocessing: z.record(z.string(), z.unknown()).optional(),
     metrics: z.record(z.string(), z.unknown()).optional(),
   })
-  .loose()
-  .superRefine((manifest, context) => {
-    const D = manifest.embeddingDim;
-    for (const key of ['mean', 'std'] as const) {
-      const length = manifest.standardization[key].length;
-      if (length !== D) {
-        context.addIssue({
-          code: 'custom',
-          path: ['standardization', key],
-          message: `has ${length} values, expected embeddingDim = ${D}`,
-        });
-      }
-    }
-    if (manifest.nullUserRow < manifest.users.length) {
-      context.addIssue({
-        code: 'custom',
-        path: ['nullUserRow'],
-        message: `${manifest.nullUserRow} is a real user's row (users has ${manifest.users.length} entries)`,
-      });
-    }
-  });
+  .loose();
 
 export type ModelManifest = z.infer<typeof manifestSchema>;
 
@@ -77,9 +57,37 @@ export class ArtifactError extends Error {
 /** Parse and validate a manifest, listing every problem at once. */
 export function parseManifest(json: unknown, source = 'manifest.json'): ModelManifest {
   const result = manifestSchema.safeParse(json);
-  if (!result.success)
-    throw new ArtifactError(`invalid model manifest ${source}:\n${z.prettifyError(result.error)}`);
+  const problems = result.success ? [] : [z.prettifyError(result.error)];
+  // Cross-field checks run even when the schema fails elsewhere, so one read shows every problem.
+  problems.push(...crossFieldProblems(json));
+  if (!result.success || problems.length > 0) {
+    throw new ArtifactError(`invalid model manifest ${source}:\n${problems.join('\n')}`);
+  }
   return result.data;
+}
+
+function crossFieldProblems(json: unknown): string[] {
+  if (typeof json !== 'object' || json === null) return [];
+  const manifest = json as Partial<Record<string, unknown>>;
+  const problems: string[] = [];
+  const D = manifest.embeddingDim;
+  const standardization = manifest.standardization as Partial<Record<string, unknown>> | undefined;
+  for (const key of ['mean', 'std']) {
+    const values = standardization?.[key];
+    if (typeof D === 'number' && Array.isArray(values) && values.length !== D) {
+      problems.push(
+        `✖ has ${values.length} values, expected embeddingDim = ${D}\n  → at standardization.${key}`,
+      );
+    }
+  }
+  const users = manifest.users;
+  const nullRow = manifest.nullUserRow;
+  if (Array.isArray(users) && typeof nullRow === 'number' && nullRow < users.length) {
+    problems.push(
+      `✖ ${nullRow} is a real user's row (users has ${users.length} entries)\n  → at nullUserRow`,
+    );
+  }
+  return problems;
 }
 
 export async function readManifest(dir: string): Promise<ModelManifest> {

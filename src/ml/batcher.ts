@@ -43,6 +43,7 @@ export class DenoiseBatcher implements Denoiser {
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private checkQueued = false;
 
   constructor(
     private readonly session: PriorSession,
@@ -100,7 +101,7 @@ export class DenoiseBatcher implements Denoiser {
         signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       this.queue.push(pending);
-      this.maybeRun();
+      this.scheduleCheck();
     });
   }
 
@@ -112,6 +113,16 @@ export class DenoiseBatcher implements Denoiser {
     for (const pending of this.queue)
       this.settle(pending, undefined, new Error('the denoise batcher closed'));
     this.queue = [];
+  }
+
+  /** Decides after the current microtasks so that samplers started in the same tick share the first run. */
+  private scheduleCheck(): void {
+    if (this.checkQueued) return;
+    this.checkQueued = true;
+    queueMicrotask(() => {
+      this.checkQueued = false;
+      this.maybeRun();
+    });
   }
 
   private maybeRun(): void {

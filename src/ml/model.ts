@@ -91,12 +91,21 @@ async function loadVerifier(dir: string, manifest: ModelManifest): Promise<Verif
     }
     return array.data;
   };
-  const [itemProjection, itemBias, userVectors, userBiases] = await Promise.all([
+  const results = await Promise.allSettled([
     read(files.itemProjection, [D, d]),
     read(files.itemBias, [D]),
     read(files.userVectors, [U, d]),
     read(files.userBias, [U]),
   ]);
+  const failures = results.flatMap((result) =>
+    result.status === 'rejected' ? [result.reason as Error] : [],
+  );
+  if (failures.length > 0) {
+    throw new ArtifactError(failures.map((error) => error.message).join('; '), { cause: failures[0] });
+  }
+  const [itemProjection, itemBias, userVectors, userBiases] = results.map((result) =>
+    result.status === 'fulfilled' ? result.value : new Float32Array(),
+  ) as [Float32Array, Float32Array, Float32Array, Float32Array];
   return new Verifier({
     embeddingDim: D,
     rank: d,
