@@ -5,6 +5,7 @@ Snapshot format: docs/FORMATS.md ("Dataset snapshot").
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -118,7 +119,19 @@ def load_embeddings(path: str) -> np.ndarray:
     return arr
 
 
+def content_hash(path: str) -> str:
+    """sha256 of items.csv, embeddings.npy and ratings.csv bytes, in that order (docs/FORMATS.md)."""
+    h = hashlib.sha256()
+    for fn in ("items.csv", "embeddings.npy", "ratings.csv"):
+        with open(os.path.join(path, fn), "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
 def load_snapshot(path: str) -> Snapshot:
+    """Loads a snapshot folder. manifest.json is optional (a folder with the three data files, e.g. a
+    synthetic world, is accepted; its content hash is then computed here)."""
     if not os.path.isdir(path):
         raise DataError(f"dataset snapshot folder not found: {path}")
     mpath = os.path.join(path, "manifest.json")
@@ -131,8 +144,6 @@ def load_snapshot(path: str) -> Snapshot:
             raise DataError(f"{mpath}: invalid JSON ({e})")
         if manifest.get("kind") not in (None, "rebeca-dataset"):
             raise DataError(f"{mpath}: kind must be 'rebeca-dataset' (got {manifest.get('kind')!r})")
-    else:
-        raise DataError(f"missing file: {mpath}")
     item_ids = load_items(os.path.join(path, "items.csv"))
     emb = load_embeddings(os.path.join(path, "embeddings.npy"))
     if emb.shape[0] != len(item_ids):
@@ -148,6 +159,9 @@ def load_snapshot(path: str) -> Snapshot:
         raise DataError("no rating refers to an item of items.csv")
     if len(rows) == 0:
         raise DataError("ratings.csv has no ratings")
+    if not manifest.get("contentHash"):
+        # a raw folder (e.g. a synthetic world) without a snapshot manifest: hash it ourselves
+        manifest = dict(manifest, contentHash=content_hash(path))
     return Snapshot(path=os.path.abspath(path), item_ids=item_ids, embeddings=emb,
                     user_ids=users[known], item_rows=rows[known], scores=scores[known],
                     manifest=manifest, unknown_item_ratings=unknown)

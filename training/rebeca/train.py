@@ -34,7 +34,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--verifier-dim", type=int, default=None)
     p.add_argument("--guidance-scale", type=float, default=None, help="default guidance written to the manifest")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: all cores for d_model >= 512, else 1: measured faster, "
+                        "see training/README.md Benchmarks)")
     p.add_argument("--no-golden", action="store_true", help="skip golden.json")
     return p.parse_args(argv)
 
@@ -59,11 +61,10 @@ def main(argv=None) -> int:
     from .model import count_parameters
     from .presets import get_preset
     from .schedule import Schedule
-    from .trainer import log_stderr, pick_device, train_prior
+    from .trainer import default_threads, log_stderr, pick_device, train_prior
     from .verifier import train_verifier
     from . import FORMAT_VERSION
 
-    torch.set_num_threads(args.threads or os.cpu_count() or 1)
     try:
         preset = get_preset(args.preset, min_likes=args.min_likes, validation_per_user=args.validation_per_user,
                             test_per_user=args.test_per_user, split_seed=args.split_seed,
@@ -74,6 +75,8 @@ def main(argv=None) -> int:
         if preset.max_epochs < 1 or preset.timesteps < 2 or preset.rows_per_user < 1 or preset.batch_size < 1:
             raise DataError("--max-epochs, --rows-per-user, --batch-size must be >= 1 and --timesteps >= 2")
         device = pick_device(args.device)
+        threads = args.threads or default_threads(preset)
+        torch.set_num_threads(threads)
         schedule = Schedule(preset.schedule, preset.timesteps, preset.beta_start, preset.beta_end)
         if schedule.alphas_cumprod[-1] > 1e-2:
             log_stderr(f"warning: alphas_cumprod[T-1] = {schedule.alphas_cumprod[-1]:.3g}: x_T is not pure noise; "
@@ -87,7 +90,7 @@ def main(argv=None) -> int:
     pp = prep.preprocessing
     log_stderr(f"snapshot {snap.path}: {len(snap.item_ids)} items (D={snap.dim}), {pp['totalRatings']} ratings, "
                f"{pp['totalUsers']} users; kept {pp['keptUsers']} users with >= {preset.min_likes} likes "
-               f"(dropped {pp['droppedRatings']} ratings)")
+               f"(dropped {pp['droppedRatings']} ratings); torch threads {torch.get_num_threads()}")
     mean, std = standardization(snap.embeddings)
     prior = train_prior(prep, preset, schedule, mean, std, device, seed=args.seed)
 

@@ -23,6 +23,14 @@ def log_stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def default_threads(preset: Preset) -> int:
+    """All cores for wide models; one thread for small ones. On a shared 2-core machine torch's
+    intra-op threads spin-wait on small matmuls: the `small` preset ran 7x slower with 2 threads than
+    with 1 (see training/README.md, Benchmarks)."""
+    import os
+    return (os.cpu_count() or 1) if preset.d_model >= 512 else 1
+
+
 def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
