@@ -19,7 +19,15 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config.ts', 'tests/**', 'bench/**', 'scripts/**', '*.config.ts', 'codegen.ts', 'drizzle.config.ts'],
+    files: [
+      'src/config.ts',
+      'tests/**',
+      'bench/**',
+      'scripts/**',
+      '*.config.ts',
+      'codegen.ts',
+      'drizzle.config.ts',
+    ],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

@@ -49,7 +49,7 @@ async function expectedMigrationCount(): Promise<number> {
 
 async function checkMigrated(db: Database): Promise<void> {
   const expected = await expectedMigrationCount();
-  let applied = 0;
+  let applied: number;
   try {
     const result = await db.execute<{ count: number }>(
       sql`select count(*)::int as count from drizzle.__drizzle_migrations`,

@@ -9,7 +9,8 @@ import {
 import { BadUserInputError, NotFoundError } from '../errors.js';
 import { checkFirst, decodeCursor, type Page, type PageArgs, toPage } from './pagination.js';
 
-const EXTERNAL_ID = /^[^\s\u0000-\u001f]{1,200}$/;
+// Printable, no whitespace: ids end up in CSV files, logs and URLs.
+const EXTERNAL_ID = /^[^\s\p{Cc}]{1,200}$/u;
 
 export function checkExternalId(id: string, what: string): string {
   if (!EXTERNAL_ID.test(id)) {

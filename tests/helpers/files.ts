@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { encodeNpy } from '../../src/lib/npy.js';
 
 /** A temporary folder removed by the returned cleanup. */
-export async function tempDir(prefix = 'rebeca-test-'): Promise<{ path: string; cleanup: () => Promise<void> }> {
+export async function tempDir(
+  prefix = 'rebeca-test-',
+): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
 }
@@ -28,7 +30,13 @@ export interface SmallDataset {
   ratings: { user: string; item: string; score: number }[];
 }
 
-export function makeDataset(items: number, dim: number, users: number, perUser: number, seed = 1): SmallDataset {
+export function makeDataset(
+  items: number,
+  dim: number,
+  users: number,
+  perUser: number,
+  seed = 1,
+): SmallDataset {
   const random = seededRandom(seed);
   const itemIds = Array.from({ length: items }, (_, i) => `img_${String(i).padStart(4, '0')}.jpg`);
   const embeddings = Float32Array.from({ length: items * dim }, () => random() * 4 - 2);
@@ -36,18 +44,24 @@ export function makeDataset(items: number, dim: number, users: number, perUser: 
   for (let u = 0; u < users; u += 1) {
     const chosen = new Set<number>();
     while (chosen.size < Math.min(perUser, items)) chosen.add(Math.floor(random() * items));
-    for (const i of chosen) ratings.push({ user: `worker${u}`, item: itemIds[i] as string, score: 1 + Math.floor(random() * 5) });
+    for (const i of chosen)
+      ratings.push({ user: `worker${u}`, item: itemIds[i] as string, score: 1 + Math.floor(random() * 5) });
   }
   return { itemIds, embeddings, dim, ratings };
 }
 
 /** Write items.csv, embeddings.npy and ratings.csv; `flickr` uses the FLICKR-AES header. */
 export async function writeDataset(dir: string, data: SmallDataset, options: { flickr?: boolean } = {}) {
-  const itemsCsv = ['item_id,title,image_url', ...data.itemIds.map((id, i) => `${id},"Photo ${i}, ""test""",`)];
+  const itemsCsv = [
+    'item_id,title,image_url',
+    ...data.itemIds.map((id, i) => `${id},"Photo ${i}, ""test""",`),
+  ];
   await writeFile(join(dir, 'items.csv'), `${itemsCsv.join('\n')}\n`);
   await writeFile(join(dir, 'embeddings.npy'), encodeNpy(data.embeddings, [data.itemIds.length, data.dim]));
   const header = options.flickr ? ' worker, imagePair, score' : 'user_id,item_id,score';
-  const lines = data.ratings.map((r) => (options.flickr ? ` ${r.user}, ${r.item}, ${r.score}` : `${r.user},${r.item},${r.score}`));
+  const lines = data.ratings.map((r) =>
+    options.flickr ? ` ${r.user}, ${r.item}, ${r.score}` : `${r.user},${r.item},${r.score}`,
+  );
   await writeFile(join(dir, 'ratings.csv'), `${[header, ...lines].join('\n')}\n`);
   return {
     items: join(dir, 'items.csv'),

@@ -31,7 +31,11 @@ describe.each(testDatabases)('ingestion on $name', (engine) => {
 
   it('imports a FLICKR-AES-layout file, in batches, and a second import changes nothing', async () => {
     const files = await writeDataset(dir.path, data, { flickr: true });
-    const items = await importItems(database.db, { itemsPath: files.items, embeddingsPath: files.embeddings, batchSize: 7 });
+    const items = await importItems(database.db, {
+      itemsPath: files.items,
+      embeddingsPath: files.embeddings,
+      batchSize: 7,
+    });
     expect(items).toMatchObject({ rows: 60, written: 60 });
     const events: number[] = [];
     const first = await importRatings(database.db, {
@@ -44,7 +48,10 @@ describe.each(testDatabases)('ingestion on $name', (engine) => {
     expect(await countUsers(database.db)).toBe(7);
     expect(await countRatings()).toBe(data.ratings.length);
 
-    const again = await importItems(database.db, { itemsPath: files.items, embeddingsPath: files.embeddings });
+    const again = await importItems(database.db, {
+      itemsPath: files.items,
+      embeddingsPath: files.embeddings,
+    });
     const ratingsAgain = await importRatings(database.db, { ratingsPath: files.ratings });
     expect(again.written).toBe(0);
     expect(ratingsAgain.written).toBe(0);
@@ -52,21 +59,39 @@ describe.each(testDatabases)('ingestion on $name', (engine) => {
   });
 
   it.each([
-    ['a bad score', (lines: string[]) => lines.splice(30, 1, 'worker1,img_0001.jpg,6'), /ratings\.csv:31: score must be an integer 1\.\.5, got "6"/],
-    ['an unknown item', (lines: string[]) => lines.splice(40, 1, 'worker2,nope.jpg,3'), /ratings\.csv:41: unknown item "nope\.jpg"/],
-    ['an empty score', (lines: string[]) => lines.splice(12, 1, 'worker2,img_0003.jpg,'), /ratings\.csv:13: score/],
-  ])('a ratings file with %s aborts with its line and keeps nothing of it', async (_what, corrupt, message) => {
-    const bad = join(dir.path, 'bad-ratings.csv');
-    const lines = ['user_id,item_id,score'];
-    for (let i = 0; i < 60; i += 1) lines.push(`newcomer${i % 3},img_${String(i).padStart(4, '0')}.jpg,${1 + (i % 5)}`);
-    corrupt(lines);
-    await writeFile(bad, `${lines.join('\n')}\n`);
-    const before = { ratings: await countRatings(), users: await countUsers(database.db) };
-    const error = await importRatings(database.db, { ratingsPath: bad, batchSize: 10 }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ImportError);
-    expect((error as Error).message).toMatch(message);
-    expect({ ratings: await countRatings(), users: await countUsers(database.db) }).toEqual(before);
-  });
+    [
+      'a bad score',
+      (lines: string[]) => lines.splice(30, 1, 'worker1,img_0001.jpg,6'),
+      /ratings\.csv:31: score must be an integer 1\.\.5, got "6"/,
+    ],
+    [
+      'an unknown item',
+      (lines: string[]) => lines.splice(40, 1, 'worker2,nope.jpg,3'),
+      /ratings\.csv:41: unknown item "nope\.jpg"/,
+    ],
+    [
+      'an empty score',
+      (lines: string[]) => lines.splice(12, 1, 'worker2,img_0003.jpg,'),
+      /ratings\.csv:13: score/,
+    ],
+  ])(
+    'a ratings file with %s aborts with its line and keeps nothing of it',
+    async (_what, corrupt, message) => {
+      const bad = join(dir.path, 'bad-ratings.csv');
+      const lines = ['user_id,item_id,score'];
+      for (let i = 0; i < 60; i += 1)
+        lines.push(`newcomer${i % 3},img_${String(i).padStart(4, '0')}.jpg,${1 + (i % 5)}`);
+      corrupt(lines);
+      await writeFile(bad, `${lines.join('\n')}\n`);
+      const before = { ratings: await countRatings(), users: await countUsers(database.db) };
+      const error = await importRatings(database.db, { ratingsPath: bad, batchSize: 10 }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ImportError);
+      expect((error as Error).message).toMatch(message);
+      expect({ ratings: await countRatings(), users: await countUsers(database.db) }).toEqual(before);
+    },
+  );
 
   it('rejects an items file whose embeddings hold NaN, or have the wrong width, and keeps nothing', async () => {
     const width = data.dim;
@@ -80,14 +105,17 @@ describe.each(testDatabases)('ingestion on $name', (engine) => {
       embeddingsPath: files.embeddings,
       batchSize: 5,
     }).catch((e: unknown) => e as Error);
-    expect(String(error)).toMatch(/items\.csv:9: item "extra-img_0007\.jpg" .*embedding value 3 is not a finite number/);
+    expect(String(error)).toMatch(
+      /items\.csv:9: item "extra-img_0007\.jpg" .*embedding value 3 is not a finite number/,
+    );
     expect(await countItems(database.db)).toBe(60);
 
     const wide = makeDataset(3, width + 1, 1, 1, 5);
     await writeDataset(nanDir.path, wide);
-    const widthError = await importItems(database.db, { itemsPath: files.items, embeddingsPath: files.embeddings }).catch(
-      (e: unknown) => e as Error,
-    );
+    const widthError = await importItems(database.db, {
+      itemsPath: files.items,
+      embeddingsPath: files.embeddings,
+    }).catch((e: unknown) => e as Error);
     expect(String(widthError)).toMatch(/embedding width 13 differs from the catalog's 12/);
     expect(await countItems(database.db)).toBe(60);
     await nanDir.cleanup();
@@ -106,7 +134,10 @@ describe.each(testDatabases)('ingestion on $name', (engine) => {
     const copy = await engine.open();
     try {
       const snap = join(first.path, 'snap');
-      await importItems(copy.db, { itemsPath: join(snap, 'items.csv'), embeddingsPath: join(snap, 'embeddings.npy') });
+      await importItems(copy.db, {
+        itemsPath: join(snap, 'items.csv'),
+        embeddingsPath: join(snap, 'embeddings.npy'),
+      });
       await importRatings(copy.db, { ratingsPath: join(snap, 'ratings.csv') });
       const second = await exportSnapshot(copy.db, join(first.path, 'snap2'));
       expect(second.contentHash).toBe(manifest.contentHash);
