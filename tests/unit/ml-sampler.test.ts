@@ -222,7 +222,7 @@ describe('input checks and loading errors', () => {
           nullUserRow: 3,
         }),
       );
-      const error = await loadModel(dir).catch((e: unknown) => e as Error);
+      const error = (await loadModel(dir).catch((e: unknown) => e)) as Error;
       expect(error.message).toMatch(/invalid model manifest/);
       expect(error.message).toMatch(/kind/);
       expect(error.message).toMatch(/has 1 values, expected embeddingDim = 16/);
