@@ -1,3 +1,4 @@
+import { dot } from './dot.js';
 import { sigmoid, type UserFactors, type Verifier } from './verifier.js';
 
 /** Catalog items supplied by the caller (the gateway loads them from the database). */
@@ -54,11 +55,7 @@ export class CatalogIndex {
     const inverseNorms = new Float32Array(n);
     const D = catalog.dim;
     for (let i = 0; i < n; i += 1) {
-      let sum = 0;
-      for (let k = 0; k < D; k += 1) {
-        const v = catalog.embeddings[i * D + k] as number;
-        sum += v * v;
-      }
+      const sum = dot(catalog.embeddings, i * D, catalog.embeddings, i * D, D);
       inverseNorms[i] = sum > 0 ? 1 / Math.sqrt(sum) : 0;
     }
     return new CatalogIndex(catalog, features, offsets, inverseNorms);
@@ -102,10 +99,7 @@ export class CatalogIndex {
     const E = this.catalog.embeddings;
     const cosines = this.logits;
     for (let i = 0; i < this.size; i += 1) {
-      let dot = 0;
-      const base = i * D;
-      for (let j = 0; j < D; j += 1) dot += (E[base + j] as number) * (embedding[j] as number);
-      cosines[i] = dot * inverse * (this.inverseNorms[i] as number);
+      cosines[i] = dot(E, i * D, embedding, 0, D) * inverse * (this.inverseNorms[i] as number);
     }
     return this.select(cosines, k, excludeRows);
   }
@@ -115,12 +109,9 @@ export class CatalogIndex {
     if (user.vector.length !== d) throw new Error(`user vector width ${user.vector.length} is not ${d}`);
     const P = this.features;
     const u = user.vector;
-    for (let i = 0; i < this.size; i += 1) {
-      let z = (this.offsets[i] as number) + user.bias;
-      const base = i * d;
-      for (let j = 0; j < d; j += 1) z += (P[base + j] as number) * (u[j] as number);
-      out[i] = z;
-    }
+    const offsets = this.offsets;
+    const bias = user.bias;
+    for (let i = 0; i < this.size; i += 1) out[i] = (offsets[i] as number) + bias + dot(P, i * d, u, 0, d);
     return out;
   }
 

@@ -13,6 +13,8 @@ export interface LoadModelOptions {
   deviceId?: number;
   /** ORT intra-op threads for the prior (default: one per core). */
   intraOpThreads?: number;
+  /** Let idle ORT threads spin between runs (default false). */
+  allowSpinning?: boolean;
 }
 
 /** A loaded model artifact: the prior session, the verifier and the manifest's conventions. */

@@ -15,6 +15,11 @@ export interface PriorSessionOptions {
   deviceId?: number;
   /** ORT intra-op threads (default: ORT's choice, one per core). */
   intraOpThreads?: number;
+  /**
+   * Let idle ORT threads spin between runs (default false): spinning only pays when runs come back to back
+   * with no JavaScript in between, and here the sampler's step and other requests need those cores.
+   */
+  allowSpinning?: boolean;
   /** Embedding width D the model must take. */
   embeddingDim: number;
   /** Training timesteps T: timestep inputs must lie in 0..T-1. */
@@ -72,6 +77,7 @@ export class PriorSession implements Denoiser {
       executionMode: 'sequential',
       interOpNumThreads: 1,
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } },
     };
     if (provider === 'cuda') {
       const backends = ort.listSupportedBackends().map((backend) => backend.name);

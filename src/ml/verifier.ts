@@ -1,3 +1,5 @@
+import { dot } from './dot.js';
+
 /**
  * The verifier: logistic matrix factorisation over raw embeddings,
  * `P(like | u, e) = sigmoid(theta_u . (Ma^T e) + b_u + mb . e)`.
@@ -42,6 +44,8 @@ export class Verifier {
   readonly embeddingDim: number;
   readonly rank: number;
   private readonly rowsById: Map<string, number>;
+  /** Ma^T, [d, D]: projection then reads contiguous memory. */
+  private readonly projectionT: Float32Array;
 
   constructor(readonly params: VerifierParameters) {
     const { embeddingDim: D, rank: d, users } = params;
@@ -55,6 +59,7 @@ export class Verifier {
     this.embeddingDim = D;
     this.rank = d;
     this.rowsById = new Map(users.map((id, row) => [id, row]));
+    this.projectionT = transpose(params.itemProjection, D, d);
   }
 
   get userCount(): number {
@@ -98,8 +103,18 @@ export class Verifier {
   projectEmbedding(embedding: Float32Array): ItemFeatures {
     this.checkWidth(embedding.length);
     const features = new Float32Array(this.rank);
-    const offset = projectRows(this.params, embedding, 1, features, new Float32Array(1), 0);
-    return { features, offset };
+    const offsets = new Float32Array(1);
+    projectRows(
+      this.projectionT,
+      this.params.itemBias,
+      this.embeddingDim,
+      this.rank,
+      embedding,
+      1,
+      features,
+      offsets,
+    );
+    return { features, offset: offsets[0] as number };
   }
 
   /** Like-probability of one embedding for a user given by row or by factors. */
@@ -131,12 +146,14 @@ export class Verifier {
       const rows = Math.min(chunk, count - start);
       const D = this.embeddingDim;
       projectRows(
-        this.params,
+        this.projectionT,
+        this.params.itemBias,
+        D,
+        this.rank,
         embeddings.subarray(start * D, (start + rows) * D),
         rows,
         features.subarray(start * this.rank, (start + rows) * this.rank),
         offsets.subarray(start, start + rows),
-        0,
       );
       if (start + chunk < count) await new Promise((resolve) => setImmediate(resolve));
     }
@@ -150,33 +167,31 @@ export class Verifier {
   }
 }
 
-/** Accumulates row by row so the inner loop walks Ma's contiguous rows. Returns the first row's offset. */
+/**
+ * `features[r] = Ma^T e_r` and `offsets[r] = mb . e_r`, as dot products over D against Ma's transpose,
+ * so both operands are contiguous.
+ */
 function projectRows(
-  params: VerifierParameters,
+  maT: Float32Array,
+  mb: Float32Array,
+  D: number,
+  d: number,
   embeddings: Float32Array,
   rows: number,
   features: Float32Array,
   offsets: Float32Array,
-  firstRow: number,
-): number {
-  const D = params.embeddingDim;
-  const d = params.rank;
-  const Ma = params.itemProjection;
-  const mb = params.itemBias;
-  const acc = new Float64Array(d);
+): void {
   for (let r = 0; r < rows; r += 1) {
-    acc.fill(0);
-    let offset = 0;
-    const base = (firstRow + r) * D;
-    for (let k = 0; k < D; k += 1) {
-      const e = embeddings[base + k] as number;
-      if (e === 0) continue;
-      offset += e * (mb[k] as number);
-      const row = k * d;
-      for (let j = 0; j < d; j += 1) acc[j] = (acc[j] as number) + e * (Ma[row + j] as number);
-    }
-    for (let j = 0; j < d; j += 1) features[r * d + j] = acc[j] as number;
-    offsets[r] = offset;
+    const base = r * D;
+    for (let j = 0; j < d; j += 1) features[r * d + j] = dot(maT, j * D, embeddings, base, D);
+    offsets[r] = dot(mb, 0, embeddings, base, D);
   }
-  return offsets[0] ?? 0;
+}
+
+function transpose(matrix: Float32Array, rows: number, columns: number): Float32Array {
+  const out = new Float32Array(matrix.length);
+  for (let i = 0; i < rows; i += 1) {
+    for (let j = 0; j < columns; j += 1) out[j * rows + i] = matrix[i * columns + j] as number;
+  }
+  return out;
 }
