@@ -64,7 +64,7 @@ PRESETS: Dict[str, Preset] = {
     "small": Preset(
         name="small", d_model=128, layers=4, heads=4, feed_forward=256, user_tokens=2,
         schedule="linear", timesteps=1000, beta_start=1e-4, beta_end=0.02,
-        rows_per_user=80, batch_size=64, lr=1e-4, max_epochs=400,
+        rows_per_user=80, batch_size=64, lr=3e-4, max_epochs=400,
         min_likes=20, validation_per_user=5, test_per_user=5, verifier_dim=16,
         guidance_scale=5.0,
     ),
