@@ -31,6 +31,9 @@ class Preset:
     plateau_patience: int = 5
     plateau_factor: float = 0.5
     early_stop_patience: int = 20
+    # relative improvement of the validation loss that resets early stopping (0: any improvement, as
+    # the reference); the best checkpoint is kept on any improvement either way
+    early_stop_min_delta: float = 0.0
     max_epochs: int = 1000
     val_repeats: int = 4  # each validation row is scored with this many fixed (t, noise) draws
     guidance_scale: float = 10.0
@@ -64,7 +67,7 @@ PRESETS: Dict[str, Preset] = {
     "small": Preset(
         name="small", d_model=128, layers=4, heads=4, feed_forward=256, user_tokens=2,
         schedule="linear", timesteps=1000, beta_start=1e-4, beta_end=0.02,
-        rows_per_user=80, batch_size=64, lr=3e-4, max_epochs=400,
+        rows_per_user=80, batch_size=64, lr=3e-4, max_epochs=400, early_stop_min_delta=1e-3,
         min_likes=20, validation_per_user=5, test_per_user=5, verifier_dim=16,
         guidance_scale=5.0,
     ),

@@ -137,6 +137,7 @@ def main(argv=None) -> int:
         "training": {"rowsPerUser": preset.rows_per_user, "batchSize": preset.batch_size, "lr": preset.lr,
                      "weightDecay": preset.weight_decay, "plateauPatience": preset.plateau_patience,
                      "plateauFactor": preset.plateau_factor, "earlyStopPatience": preset.early_stop_patience,
+                     "earlyStopMinDelta": preset.early_stop_min_delta,
                      "maxEpochs": preset.max_epochs, "validationRepeats": preset.val_repeats},
     }
     try:

@@ -149,11 +149,14 @@ def train_prior(prep: Prepared, preset: Preset, schedule: Schedule, mean: np.nda
         plateau.step(val_loss)
         elapsed = time.time() - t0
         improved = val_loss < res.best_val
-        if improved:
-            res.best_val, res.best_epoch, bad = val_loss, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
+        significant = val_loss < res.best_val * (1 - preset.early_stop_min_delta) if epoch > 1 else True
+        if significant:
+            bad = 0
         else:
             bad += 1
+        if improved:
+            res.best_val, res.best_epoch = val_loss, epoch
+            best_state = copy.deepcopy(model.state_dict())
         res.history.append({"epoch": epoch, "trainLoss": train_loss, "valLoss": val_loss, "lr": lr,
                             "elapsed": elapsed})
         # ETA: the worse of (max epochs) and (early stop if nothing improves from now)
