@@ -29,6 +29,25 @@ const schema = z.object({
   LOG_LEVEL: z.enum(logLevels).default('info'),
   /** Turn authentication off (local work only). */
   AUTH_DISABLED: booleanFlag.default(false),
+  /**
+   * Image decoder for generated items: `none`, `world:<preset>:<seed>` (the taste world's SVG decoder),
+   * or the http(s) URL of a Stable Diffusion + IP-Adapter service.
+   */
+  IMAGE_DECODER: z
+    .string()
+    .regex(
+      /^(none|world:(tiny|small|demo|flickr):\d+|https?:\/\/.+)$/,
+      'must be none, world:<preset>:<seed> or an http(s) URL',
+    )
+    .default('world:demo:1'),
+  /** On a start with an empty catalog, import the demo world (what the demo model was trained on). */
+  DEMO_WORLD: booleanFlag.default(true),
+  /** Generation jobs one process (or one worker) runs at once; their steps share batched ONNX runs. */
+  GENERATION_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
+  /** Most rows (embeddings x guidance branches) in one batched denoising run. */
+  BATCH_MAX_ROWS: z.coerce.number().int().min(1).default(256),
+  /** Longest a denoising step waits for other requests to share its run, in milliseconds. */
+  BATCH_MAX_DELAY_MS: z.coerce.number().min(0).max(1000).default(2),
   /** Python interpreter that has PyTorch (training). */
   PYTHON: z.string().min(1).default('/usr/bin/python3'),
 });

@@ -17,7 +17,11 @@ import { checkExternalId } from './users.service.js';
 export const MAX_ITEMS_PER_UPSERT = 1000;
 
 export class CatalogService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** Called after items change (the served model's catalog projection is rebuilt). */
+    private readonly onChange: () => void = () => undefined,
+  ) {}
 
   /** Insert or update items by id, all or nothing; returns how many were inserted or changed. */
   async upsertItems(inputs: ItemWrite[]): Promise<number> {
@@ -34,7 +38,7 @@ export class CatalogService {
       ids.add(input.externalId);
       assertEmbedding(input.embedding, width, `items[${index}] ("${input.externalId}")`);
     });
-    return this.db.transaction(async (tx) => {
+    const written = await this.db.transaction(async (tx) => {
       const tdb = tx as unknown as Database;
       const catalogDim = await claimCatalogDim(tdb, width);
       if (catalogDim !== width) {
@@ -42,6 +46,8 @@ export class CatalogService {
       }
       return upsertItemRows(tdb, inputs);
     });
+    if (written > 0) this.onChange();
+    return written;
   }
 
   async requireItem(externalId: string): Promise<ItemRow> {

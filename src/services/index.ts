@@ -1,8 +1,22 @@
+import { type Config } from '../config.js';
 import { type Database } from '../db/client.js';
+import { type Logger } from '../lib/logger.js';
 import { CatalogService } from './catalog.service.js';
+import { HttpImageDecoder } from './decoders/http-decoder.js';
+import { type ImageDecoder, noDecoder } from './decoders/image-decoder.js';
+import { WorldDecoder } from './decoders/world-decoder.js';
+import { type EventBus, MemoryEventBus, RedisEventBus } from './generation/events.js';
+import { GenerationService } from './generation/generation.service.js';
+import { type JobQueue, LocalJobQueue, RedisJobQueue, startRedisWorker } from './generation/job-queue.js';
+import { JobRunner } from './generation/job-runner.js';
+import { findJob } from '../db/queries/jobs.js';
+import { listModelVersions, type ModelVersionRow } from '../db/queries/models.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import { ModelRuntime } from './model-runtime.js';
 import { RatingService } from './ratings.service.js';
+import { RecommendationService } from './recommendation.service.js';
 import { UserService } from './users.service.js';
+import { type PresetName } from '../world/index.js';
 
 /** The use cases the API and the CLI call; created once per process. */
 export interface Services {
@@ -10,18 +24,109 @@ export interface Services {
   users: UserService;
   catalog: CatalogService;
   ratings: RatingService;
+  runtime: ModelRuntime;
+  generation: GenerationService;
+  recommendation: RecommendationService;
+  models: { listVersions(): Promise<ModelVersionRow[]> };
+  decoder: ImageDecoder;
   /** Fresh batch loaders for one request. */
   createLoaders(): Loaders;
+  /** Stop in reverse order: queue and runner, event bus, model sessions. */
+  close(): Promise<void>;
 }
 
-export function createServices(db: Database): Services {
+/** What a process does with generation jobs. */
+export type ProcessRole = 'gateway' | 'worker';
+
+export type ServiceConfig = Pick<
+  Config,
+  | 'MODEL_DIR'
+  | 'ORT_EXECUTION_PROVIDER'
+  | 'REDIS_URL'
+  | 'IMAGE_DECODER'
+  | 'GENERATION_CONCURRENCY'
+  | 'BATCH_MAX_ROWS'
+  | 'BATCH_MAX_DELAY_MS'
+>;
+
+export function createDecoder(spec: string): ImageDecoder {
+  if (spec === 'none') return noDecoder;
+  const world = /^world:(\w+):(\d+)$/.exec(spec);
+  if (world) return WorldDecoder.create(world[1] as PresetName, Number(world[2]));
+  return new HttpImageDecoder(spec);
+}
+
+/**
+ * Create the services, load the model and connect the job machinery. Without REDIS_URL jobs run in
+ * this process; with it, a gateway enqueues on Redis and a worker runs what is enqueued.
+ */
+export async function startServices(options: {
+  db: Database;
+  logger: Logger;
+  config: ServiceConfig;
+  role?: ProcessRole;
+  /** Serve models/demo when nothing is configured or registered (default true). */
+  demoFallback?: boolean;
+  /** BullMQ key prefix (tests isolate themselves with it). */
+  queuePrefix?: string;
+}): Promise<Services> {
+  const { db, logger, config } = options;
+  const role = options.role ?? 'gateway';
+  const runtime = new ModelRuntime({
+    db,
+    logger,
+    executionProvider: config.ORT_EXECUTION_PROVIDER,
+    modelDir: config.MODEL_DIR,
+    maxBatchRows: config.BATCH_MAX_ROWS,
+    maxQueueDelayMs: config.BATCH_MAX_DELAY_MS,
+    ...(options.demoFallback === undefined ? {} : { demoFallback: options.demoFallback }),
+  });
+  await runtime.start();
+  const bus: EventBus =
+    config.REDIS_URL === undefined ? new MemoryEventBus() : new RedisEventBus(config.REDIS_URL);
+  const runner = new JobRunner(db, runtime, bus, logger);
+  let queue: JobQueue;
+  let worker: { close(): Promise<void> } | undefined;
+  if (config.REDIS_URL === undefined) {
+    queue = new LocalJobQueue(runner.run, logger, config.GENERATION_CONCURRENCY);
+  } else {
+    queue = new RedisJobQueue(config.REDIS_URL, options.queuePrefix);
+    if (role === 'worker') {
+      worker = startRedisWorker({
+        url: config.REDIS_URL,
+        run: runner.run,
+        logger,
+        concurrency: config.GENERATION_CONCURRENCY,
+        ...(options.queuePrefix === undefined ? {} : { prefix: options.queuePrefix }),
+        onLost: async (jobId, reason) => {
+          const job = await findJob(db, jobId);
+          if (job !== undefined) await runner.fail(job, 'WORKER_LOST', reason);
+        },
+      });
+    }
+  }
   const users = new UserService(db);
-  const catalog = new CatalogService(db);
+  const catalog = new CatalogService(db, () => runtime.invalidateCatalog());
+  const generation = new GenerationService(db, users, runtime, queue, bus);
   return {
     db,
     users,
     catalog,
     ratings: new RatingService(db, users, catalog),
+    runtime,
+    generation,
+    recommendation: new RecommendationService(db, users, runtime, generation),
+    models: { listVersions: () => listModelVersions(db) },
+    decoder: createDecoder(config.IMAGE_DECODER),
     createLoaders: () => createLoaders(db),
+    async close() {
+      // A worker drains (its jobs finish, BullMQ sees them done); a single process interrupts its jobs,
+      // which go back to queued and resume at the next start.
+      if (worker !== undefined) await worker.close();
+      runner.stop();
+      await queue.close();
+      await bus.close();
+      await runtime.close();
+    },
   };
 }

@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader';
 import { type Database } from '../db/client.js';
-import { findItemsByIds, type ItemRow } from '../db/queries/items.js';
+import { findItemsByExternalIds, findItemsByIds, type ItemRow } from '../db/queries/items.js';
+import { findJobs, type GeneratedItemRow, type GenerationJobRow, listJobItems } from '../db/queries/jobs.js';
+import { findModelVersions, type ModelVersionRow } from '../db/queries/models.js';
 import { type RatingCounts, ratingCountsByUser } from '../db/queries/ratings.js';
 import { findUsersByIds, type UserRow } from '../db/queries/users.js';
 
@@ -9,6 +11,10 @@ export interface Loaders {
   userById: DataLoader<number, UserRow | undefined>;
   itemById: DataLoader<number, ItemRow | undefined>;
   ratingCounts: DataLoader<number, RatingCounts>;
+  itemByExternalId: DataLoader<string, ItemRow | undefined>;
+  jobById: DataLoader<string, GenerationJobRow | undefined>;
+  jobItems: DataLoader<string, GeneratedItemRow[]>;
+  modelVersionById: DataLoader<number, ModelVersionRow | undefined>;
 }
 
 function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): (V | undefined)[] {
@@ -24,6 +30,17 @@ export function createLoaders(db: Database): Loaders {
       byKey(ids, await ratingCountsByUser(db, ids), (row) => row.userId).map(
         (counts, index) => counts ?? { userId: ids[index] as number, ratingCount: 0, likedCount: 0 },
       ),
+    ),
+    itemByExternalId: new DataLoader(async (ids) =>
+      byKey(ids, await findItemsByExternalIds(db, ids), (row) => row.externalId),
+    ),
+    jobById: new DataLoader(async (ids) => byKey(ids, await findJobs(db, ids), (row) => row.id)),
+    jobItems: new DataLoader(async (ids) => {
+      const rows = await listJobItems(db, ids);
+      return ids.map((id) => rows.filter((row) => row.jobId === id));
+    }),
+    modelVersionById: new DataLoader(async (ids) =>
+      byKey(ids, await findModelVersions(db, ids), (row) => row.id),
     ),
   };
 }

@@ -32,7 +32,9 @@ describe.each(testDatabases)('GraphQL API over HTTP and WebSocket on $name', (en
   it('passes the GraphQL-over-HTTP audits of graphql-http with no error', async () => {
     const results = await auditServer({ url: gateway.url });
     const errors = results.filter((result) => result.status === 'error');
-    expect(errors.map((result) => `${result.id} ${result.name}: ${'reason' in result ? result.reason : ''}`)).toEqual([]);
+    expect(
+      errors.map((result) => `${result.id} ${result.name}: ${'reason' in result ? result.reason : ''}`),
+    ).toEqual([]);
     expect(results.filter((result) => result.status === 'ok').length).toBeGreaterThan(20);
   });
 

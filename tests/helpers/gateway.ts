@@ -4,7 +4,7 @@ import { type DatabaseHandle } from '../../src/db/client.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { buildGatewaySchema } from '../../src/resolvers/schema.js';
 import { type RunningGateway, startGateway } from '../../src/server/gateway.js';
-import { createServices } from '../../src/services/index.js';
+import { type ServiceConfig, type Services, startServices } from '../../src/services/index.js';
 
 export interface GraphQLResponse<T> {
   data?: T | null;
@@ -13,20 +13,42 @@ export interface GraphQLResponse<T> {
 
 export interface TestGateway extends RunningGateway {
   wsUrl: string;
+  services: Services;
   /** POST a typed operation to /graphql and return the parsed body. */
   request<T, V>(document: TypedDocumentNode<T, V>, variables: V): Promise<GraphQLResponse<T>>;
   /** Like request, but fails the test unless the answer has data and no errors. */
   data<T, V>(document: TypedDocumentNode<T, V>, variables: V): Promise<T>;
 }
 
+/** The configuration tests run with: CPU, no Redis, no decoder unless asked. */
+export const testServiceConfig: ServiceConfig = {
+  MODEL_DIR: undefined,
+  ORT_EXECUTION_PROVIDER: 'cpu',
+  REDIS_URL: undefined,
+  IMAGE_DECODER: 'none',
+  GENERATION_CONCURRENCY: 16,
+  BATCH_MAX_ROWS: 256,
+  BATCH_MAX_DELAY_MS: 2,
+};
+
 /** A real gateway on a free port of 127.0.0.1 over the given database. */
-export async function startTestGateway(database: DatabaseHandle): Promise<TestGateway> {
-  const services = createServices(database.db);
+export async function startTestGateway(
+  database: DatabaseHandle,
+  config: Partial<ServiceConfig> = {},
+): Promise<TestGateway> {
+  const logger = createLogger('error');
+  // Tests pick their model explicitly: never fall back to models/demo.
+  const services = await startServices({
+    db: database.db,
+    logger,
+    config: { ...testServiceConfig, ...config },
+    demoFallback: false,
+  });
   const gateway = await startGateway({
     schema: await buildGatewaySchema(),
     services,
     database,
-    logger: createLogger('error'),
+    logger,
     port: 0,
     host: '127.0.0.1',
   });
@@ -40,10 +62,14 @@ export async function startTestGateway(database: DatabaseHandle): Promise<TestGa
   };
   return {
     ...gateway,
-    stop: () => gateway.stop(),
+    services,
+    async stop() {
+      await gateway.stop();
+      await services.close();
+    },
     wsUrl: gateway.url.replace('http://', 'ws://'),
     request,
-    async data(document, variables) {
+    async data<T, V>(document: TypedDocumentNode<T, V>, variables: V): Promise<T> {
       const body = await request(document, variables);
       if (body.errors !== undefined || body.data === undefined || body.data === null) {
         throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);

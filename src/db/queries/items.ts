@@ -96,3 +96,39 @@ export async function itemIdMap(db: Database): Promise<Map<string, number>> {
   const rows = await db.select({ id: items.id, externalId: items.externalId }).from(items);
   return new Map(rows.map((row) => [row.externalId, row.id]));
 }
+
+/** Every catalog item's id and embedding, in row-id order, read in pages. */
+export async function loadCatalogRows(
+  db: Database,
+  dim: number,
+  pageSize = 2000,
+): Promise<{ ids: string[]; embeddings: Float32Array }> {
+  const ids: string[] = [];
+  const chunks: Float32Array[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await db
+      .select({ id: items.id, externalId: items.externalId, embedding: items.embedding })
+      .from(items)
+      .where(gt(items.id, after))
+      .orderBy(asc(items.id))
+      .limit(pageSize);
+    if (page.length === 0) break;
+    const block = new Float32Array(page.length * dim);
+    page.forEach((row, index) => {
+      if (row.embedding.length !== dim)
+        throw new Error(`item ${row.externalId} has width ${row.embedding.length}, not ${dim}`);
+      block.set(row.embedding, index * dim);
+      ids.push(row.externalId);
+    });
+    chunks.push(block);
+    after = page.at(-1)?.id ?? after;
+  }
+  const embeddings = new Float32Array(ids.length * dim);
+  let offset = 0;
+  for (const chunk of chunks) {
+    embeddings.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return { ids, embeddings };
+}

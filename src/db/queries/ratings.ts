@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, inArray, sql } from 'drizzle-orm';
 import { type Database } from '../client.js';
-import { ratings } from '../schema.js';
+import { items, ratings } from '../schema.js';
 
 export type RatingRow = typeof ratings.$inferSelect;
 
@@ -73,4 +73,35 @@ export async function ratingCountsByUser(db: Database, userIds: readonly number[
 export async function countUserRatings(db: Database, userId: number): Promise<number> {
   const [row] = await db.select({ value: count() }).from(ratings).where(eq(ratings.userId, userId));
   return row?.value ?? 0;
+}
+
+/** A user's ratings with the rated items' external ids, and when the newest one changed. */
+export async function listUserRatedItems(
+  db: Database,
+  userId: number,
+): Promise<{ itemExternalId: string; score: number; updatedAt: Date }[]> {
+  return db
+    .select({ itemExternalId: items.externalId, score: ratings.score, updatedAt: ratings.updatedAt })
+    .from(ratings)
+    .innerJoin(items, eq(items.id, ratings.itemId))
+    .where(eq(ratings.userId, userId));
+}
+
+/** The most liked catalog items (the answer when no model is loaded), with their like share. */
+export async function mostLikedItems(
+  db: Database,
+  excludeUserId: number,
+  limit: number,
+): Promise<{ itemId: number; likeShare: number }[]> {
+  const rows = await db.execute<{ item_id: number; like_share: number }>(sql`
+    select r.item_id, (count(*) filter (where r.score >= 4))::float8 / count(*) as like_share
+    from ${ratings} r
+    where not exists (select 1 from ${ratings} mine where mine.user_id = ${excludeUserId} and mine.item_id = r.item_id)
+    group by r.item_id
+    order by count(*) filter (where r.score >= 4) desc, r.item_id
+    limit ${limit}`);
+  return (rows as unknown as { rows: { item_id: number; like_share: number }[] }).rows.map((row) => ({
+    itemId: Number(row.item_id),
+    likeShare: Number(row.like_share),
+  }));
 }

@@ -1,0 +1,49 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { type GatewayContext } from './context.js';
+import { GenerateArgs } from './types/generate.args.js';
+import { GeneratedItem } from './types/generated-item.type.js';
+import { GenerationJob } from './types/generation-job.type.js';
+import { ModelVersion } from './types/model-version.type.js';
+import { User } from './types/user.type.js';
+
+@Resolver(() => GenerationJob)
+export class GenerationResolver {
+  @Mutation(() => GenerationJob, {
+    description: 'Start generating new items for a user; follow it with generationProgress.',
+  })
+  async generate(@Args(() => GenerateArgs) args: GenerateArgs, @Ctx() { services }: GatewayContext) {
+    return GenerationJob.from(await services.generation.generate(args));
+  }
+
+  @Mutation(() => GenerationJob, {
+    description: 'Cancel a queued or running job; a finished job is returned unchanged.',
+  })
+  async cancelGeneration(@Arg('job', () => ID) job: string, @Ctx() { services }: GatewayContext) {
+    return GenerationJob.from(await services.generation.cancel(job));
+  }
+
+  @Query(() => GenerationJob, { nullable: true })
+  async generationJob(@Arg('id', () => ID) id: string, @Ctx() { loaders }: GatewayContext) {
+    const row = /^[0-9a-f-]{36}$/i.test(id) ? await loaders.jobById.load(id) : undefined;
+    return row === undefined ? null : GenerationJob.from(row);
+  }
+
+  @FieldResolver(() => User)
+  async user(@Root() job: GenerationJob, @Ctx() { loaders }: GatewayContext): Promise<User> {
+    const row = await loaders.userById.load(job.row.userId);
+    if (row === undefined) throw new Error(`job ${job.id} has no user`);
+    return User.from(row);
+  }
+
+  @FieldResolver(() => [GeneratedItem], { description: 'The generated items, once the job succeeded.' })
+  async items(@Root() job: GenerationJob, @Ctx() { loaders }: GatewayContext): Promise<GeneratedItem[]> {
+    return (await loaders.jobItems.load(job.id)).map(GeneratedItem.from);
+  }
+
+  @FieldResolver(() => ModelVersion, { nullable: true })
+  async modelVersion(@Root() job: GenerationJob, @Ctx() { loaders }: GatewayContext) {
+    if (job.row.modelVersionId === null) return null;
+    const row = await loaders.modelVersionById.load(job.row.modelVersionId);
+    return row === undefined ? null : ModelVersion.from(row);
+  }
+}

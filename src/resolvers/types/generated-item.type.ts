@@ -1,0 +1,47 @@
+import { GraphQLDateTime } from 'graphql-scalars';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { type GeneratedItemRow } from '../../db/queries/jobs.js';
+import { Item } from './item.type.js';
+
+@ObjectType({ description: 'A picture for a generated item.' })
+export class Image {
+  @Field(() => String)
+  mimeType!: string;
+  @Field(() => String, { description: "A data: URL (the taste world's SVG, or a decoder service's bytes)." })
+  url!: string;
+}
+
+@ObjectType({ description: 'A catalog item near an embedding.' })
+export class ItemSimilarity {
+  @Field(() => Item)
+  item!: Item;
+  @Field(() => Float)
+  cosine!: number;
+}
+
+@ObjectType({ description: 'A new item sampled for one user by the diffusion prior.' })
+export class GeneratedItem {
+  @Field(() => ID)
+  id!: string;
+  @Field(() => [Float], { description: 'The sampled embedding, in the catalog embedding space.' })
+  embedding!: number[];
+  @Field(() => Float, { description: "The verifier's like-probability for the user, when generated." })
+  verifierScore!: number;
+  @Field(() => Int, { description: 'Position within its job (0-based).' })
+  position!: number;
+  @Field(() => GraphQLDateTime)
+  createdAt!: Date;
+
+  row!: GeneratedItemRow;
+
+  static from(row: GeneratedItemRow): GeneratedItem {
+    return Object.assign(new GeneratedItem(), {
+      id: row.id,
+      embedding: row.embedding,
+      verifierScore: row.verifierScore,
+      position: row.position,
+      createdAt: row.createdAt,
+      row,
+    });
+  }
+}
