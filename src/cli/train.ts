@@ -1,10 +1,61 @@
-import { type CliCommand, UsageError } from './command.js';
+import { openConfiguredDatabase } from '../db/client.js';
+import { terminalProgress } from '../lib/progress.js';
+import { trainModel, type TrainingPreset } from '../services/training.service.js';
+import { type CliCommand, integerFlag, parseFlags, UsageError } from './command.js';
+
+const PRESETS: readonly TrainingPreset[] = ['tiny', 'small', 'paper'];
+const DEVICES = ['auto', 'cpu', 'cuda'] as const;
 
 export const trainCommand: CliCommand = {
   name: 'train',
-  summary: 'Not built yet (see the open issues).',
-  help: 'No flags yet.',
-  async run() {
-    throw new UsageError('the train command is not built yet');
+  summary: "Train the prior and the verifier on the database's ratings, register and activate the model.",
+  help: [
+    'Flags:',
+    '  --preset P       tiny | small | paper (default small)',
+    '  --device D       auto | cpu | cuda (default auto: CUDA when PyTorch sees a GPU)',
+    '  --seed N         training seed (default 0)',
+    '  --max-epochs N   cap the epochs (default: the preset, with early stopping)',
+    '  --no-activate    register the model version without making it the active one',
+    '',
+    'Exports a snapshot to DATA_DIR/snapshots/, trains with `PYTHON -m training.rebeca.train` (PYTHON',
+    'defaults to /usr/bin/python3, which needs python3-torch), writes the artifact to DATA_DIR/models/.',
+    'Running gateways switch to the newly active version within a few seconds.',
+  ].join('\n'),
+  async run(argv, config) {
+    const flags = parseFlags(argv, {
+      preset: { type: 'string' },
+      device: { type: 'string' },
+      seed: { type: 'string' },
+      'max-epochs': { type: 'string' },
+      'no-activate': { type: 'boolean' },
+    });
+    const preset = (flags.preset ?? 'small') as TrainingPreset;
+    if (!PRESETS.includes(preset)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}`);
+    const device = (flags.device ?? 'auto') as (typeof DEVICES)[number];
+    if (!DEVICES.includes(device)) throw new UsageError(`--device must be one of ${DEVICES.join(', ')}`);
+    const database = await openConfiguredDatabase(config);
+    try {
+      const progress = terminalProgress();
+      const result = await trainModel(database.db, {
+        preset,
+        python: config.PYTHON,
+        dataDir: config.DATA_DIR,
+        device,
+        seed: integerFlag(flags.seed, 'seed', 0),
+        maxEpochs:
+          flags['max-epochs'] === undefined
+            ? undefined
+            : integerFlag(flags['max-epochs'], 'max-epochs', 0, 1),
+        activate: flags['no-activate'] !== true,
+        onExportProgress: progress,
+      });
+      progress.finish();
+      console.log(
+        `model version ${result.version.id} (${preset}) ${result.version.active ? 'active' : 'registered'}: ` +
+          `${result.artifactDir}`,
+      );
+    } finally {
+      await database.close();
+    }
   },
 };

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Database } from '../db/client.js';
-import { getCatalogDim, loadCatalogRows } from '../db/queries/items.js';
+import { catalogSignature, getCatalogDim, loadCatalogRows } from '../db/queries/items.js';
 import {
   activateModelVersion,
   findActiveModelVersion,
@@ -39,6 +39,8 @@ export interface ModelRuntimeOptions {
   modelDir?: string | undefined;
   /** Serve models/demo when no version is registered (default true). */
   demoFallback?: boolean;
+  /** How often to look for versions activated and items written by other processes (default 5 s). */
+  refreshIntervalMs?: number;
   /** Most rows in one batched denoising run. */
   maxBatchRows?: number;
   /** Longest a denoising step waits for company. */
@@ -75,7 +77,10 @@ export class ModelRuntime {
   private current: ActiveModel | null = null;
   private problem: string | null = 'no model loaded yet';
   private catalogStale = false;
+  private catalogBuiltFrom = '';
   private refreshing: Promise<void> | null = null;
+  private lastCheck = Date.now();
+  private checking: Promise<void> | null = null;
 
   constructor(private readonly options: ModelRuntimeOptions) {}
 
@@ -109,13 +114,35 @@ export class ModelRuntime {
     }
   }
 
-  /** The active model, after rebuilding the catalog projection if items changed since. */
+  /**
+   * The active model, after rebuilding the catalog projection if items changed since. Every few seconds
+   * it also looks for changes made by other processes: items imported, another version activated.
+   */
   async active(): Promise<ActiveModel | null> {
+    if (Date.now() - this.lastCheck >= (this.options.refreshIntervalMs ?? 5000)) {
+      this.checking ??= this.checkForChanges().finally(() => (this.checking = null));
+      await this.checking;
+    }
     if (this.catalogStale && this.current !== null) {
       this.refreshing ??= this.rebuildCatalog().finally(() => (this.refreshing = null));
       await this.refreshing;
     }
     return this.current;
+  }
+
+  private async checkForChanges(): Promise<void> {
+    this.lastCheck = Date.now();
+    const { db, logger } = this.options;
+    try {
+      if (this.options.modelDir === undefined) {
+        const active = await findActiveModelVersion(db);
+        if (active !== undefined && active.id !== this.current?.version.id) await this.load(active);
+      }
+      if (this.current !== null && (await catalogSignature(db)) !== this.catalogBuiltFrom)
+        this.catalogStale = true;
+    } catch (error) {
+      logger.error('could not check for model or catalog changes', { error });
+    }
   }
 
   /** Items were written: the next request rebuilds the catalog projection. */
@@ -171,6 +198,7 @@ export class ModelRuntime {
     if (current === null) return;
     this.catalogStale = false;
     const { db, logger } = this.options;
+    this.catalogBuiltFrom = await catalogSignature(db);
     const dim = await getCatalogDim(db);
     if (dim === null) {
       current.index = null;

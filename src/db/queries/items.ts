@@ -132,3 +132,11 @@ export async function loadCatalogRows(
   }
   return { ids, embeddings };
 }
+
+/** Changes whenever an item is added or changed: its count and newest update time. */
+export async function catalogSignature(db: Database): Promise<string> {
+  const [row] = await db
+    .select({ count: count(), newest: sql<string | null>`max(${items.updatedAt})::text` })
+    .from(items);
+  return `${row?.count ?? 0}@${row?.newest ?? ''}`;
+}
