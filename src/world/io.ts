@@ -6,6 +6,7 @@ import { attributeTitle, attributeUrl, ATTRIBUTES } from './attributes.js';
 import { type GeneratedWorld } from './generate.js';
 import { formatTruth, truthFromGenerated, type TruthFile, worldFromTruth } from './truth.js';
 import { type World } from './types.js';
+import { csvField } from '../lib/csv.js';
 
 export const WORLD_FILES = {
   items: 'items.csv',
@@ -15,10 +16,6 @@ export const WORLD_FILES = {
 } as const;
 
 /** RFC 4180 field quoting. */
-export function csvField(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
 function itemsCsv(generated: GeneratedWorld): string {
   const lines = ['item_id,title,image_url'];
   const n = ATTRIBUTES.length;
