@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ddimStep } from '../../src/ml/ddim.js';
 import { ddpmStep } from '../../src/ml/ddpm.js';
@@ -6,7 +6,10 @@ import { loadModel, type RebecaModel } from '../../src/ml/model.js';
 import { leadingTimesteps, makeNoiseSchedule } from '../../src/ml/schedule.js';
 import { sampleToEnd } from '../../src/ml/sampler.js';
 
-const FIXTURE = 'tests/fixtures/tiny-model';
+// The demo model joins when it is committed; the tiny fixture always runs.
+const ARTIFACTS = ['tests/fixtures/tiny-model', 'models/demo'].filter((dir) =>
+  existsSync(`${dir}/golden.json`),
+);
 
 interface StepCase {
   t: number;
@@ -47,8 +50,6 @@ interface Golden {
   verifier: { userRow: number; embedding: number[]; probability: number }[];
 }
 
-const golden = JSON.parse(await readFile(`${FIXTURE}/golden.json`, 'utf8')) as Golden;
-
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number): void {
   expect(actual.length).toBe(expected.length);
   let worst = 0;
@@ -58,105 +59,109 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   expect(worst).toBeLessThanOrEqual(tolerance);
 }
 
-describe('golden vectors: schedulers (pure code)', () => {
-  const schedule = makeNoiseSchedule(golden.schedule);
+describe.each(ARTIFACTS)('golden vectors of %s', (FIXTURE) => {
+  const golden = JSON.parse(readFileSync(`${FIXTURE}/golden.json`, 'utf8')) as Golden;
 
-  it('reproduces betas and alphas_cumprod', () => {
-    expectClose(schedule.betas, golden.schedule.betas, 1e-15);
-    expectClose(schedule.alphasCumprod, golden.schedule.alphasCumprod, 1e-15);
-  });
+  describe('schedulers (pure code)', () => {
+    const schedule = makeNoiseSchedule(golden.schedule);
 
-  it('reproduces DDPM steps', () => {
-    for (const c of golden.ddpmSteps) {
-      const prev = new Float64Array(c.sample.length);
-      const noise = c.noise ? Float64Array.from(c.noise) : undefined;
-      ddpmStep(
-        schedule,
-        c.t,
-        c.prevT,
-        Float64Array.from(c.sample),
-        Float64Array.from(c.eps),
-        noise,
-        prev,
-        new Float64Array(prev.length),
-      );
-      expectClose(prev, c.prevSample, golden.tolerances.scheduler);
-    }
-  });
-
-  it('reproduces DDIM steps, including the last one (alpha_prev = 1)', () => {
-    expect(golden.ddimSteps.some((c) => c.prevT < 0)).toBe(true);
-    for (const c of golden.ddimSteps) {
-      const prev = new Float64Array(c.sample.length);
-      const noise = c.noise ? Float64Array.from(c.noise) : undefined;
-      ddimStep(
-        schedule,
-        c.t,
-        c.prevT,
-        c.eta ?? 0,
-        Float64Array.from(c.sample),
-        Float64Array.from(c.eps),
-        noise,
-        prev,
-        new Float64Array(prev.length),
-      );
-      expectClose(prev, c.prevSample, golden.tolerances.scheduler);
-    }
-  });
-
-  it('spaces DDIM timesteps as the training side does', () => {
-    for (const c of golden.ddimTimesteps) {
-      expect(Array.from(leadingTimesteps(golden.schedule.timesteps, c.numInferenceSteps))).toEqual(
-        c.timesteps,
-      );
-    }
-  });
-});
-
-describe('golden vectors: the real tiny artifact on onnxruntime-node', () => {
-  let model: RebecaModel;
-  beforeAll(async () => {
-    model = await loadModel(FIXTURE);
-  });
-  afterAll(async () => {
-    await model.dispose();
-  });
-
-  it('reproduces the PyTorch prior outputs within 1e-4', async () => {
-    const inputs = golden.prior.inputs;
-    const noise = await model.prior.run({
-      noisyEmbedding: Float32Array.from(inputs.noisyEmbedding.flat()),
-      timestep: BigInt64Array.from(inputs.timestep.map(BigInt)),
-      userRow: BigInt64Array.from(inputs.userRow.map(BigInt)),
-      rating: BigInt64Array.from(inputs.rating.map(BigInt)),
+    it('reproduces betas and alphas_cumprod', () => {
+      expectClose(schedule.betas, golden.schedule.betas, 1e-15);
+      expectClose(schedule.alphasCumprod, golden.schedule.alphasCumprod, 1e-15);
     });
-    expectClose(noise, golden.prior.outputs.predictedNoise.flat(), golden.tolerances.prior);
+
+    it('reproduces DDPM steps', () => {
+      for (const c of golden.ddpmSteps) {
+        const prev = new Float64Array(c.sample.length);
+        const noise = c.noise ? Float64Array.from(c.noise) : undefined;
+        ddpmStep(
+          schedule,
+          c.t,
+          c.prevT,
+          Float64Array.from(c.sample),
+          Float64Array.from(c.eps),
+          noise,
+          prev,
+          new Float64Array(prev.length),
+        );
+        expectClose(prev, c.prevSample, golden.tolerances.scheduler);
+      }
+    });
+
+    it('reproduces DDIM steps, including the last one (alpha_prev = 1)', () => {
+      expect(golden.ddimSteps.some((c) => c.prevT < 0)).toBe(true);
+      for (const c of golden.ddimSteps) {
+        const prev = new Float64Array(c.sample.length);
+        const noise = c.noise ? Float64Array.from(c.noise) : undefined;
+        ddimStep(
+          schedule,
+          c.t,
+          c.prevT,
+          c.eta ?? 0,
+          Float64Array.from(c.sample),
+          Float64Array.from(c.eps),
+          noise,
+          prev,
+          new Float64Array(prev.length),
+        );
+        expectClose(prev, c.prevSample, golden.tolerances.scheduler);
+      }
+    });
+
+    it('spaces DDIM timesteps as the training side does', () => {
+      for (const c of golden.ddimTimesteps) {
+        expect(Array.from(leadingTimesteps(golden.schedule.timesteps, c.numInferenceSteps))).toEqual(
+          c.timesteps,
+        );
+      }
+    });
   });
 
-  it('reproduces the end-to-end guided DDIM sample', async () => {
-    const g = golden.guidedSample;
-    expect(g.rating.every((r) => r === 1)).toBe(true);
-    for (let row = 0; row < g.userRow.length; row += 1) {
-      const samples = await sampleToEnd(model, {
-        userRow: g.userRow[row] as number,
-        rating: 'like',
-        count: 1,
-        guidanceScale: g.guidanceScale,
-        method: 'ddim',
-        steps: g.numInferenceSteps,
-        eta: g.eta,
-        seed: 0,
-        initialNoise: Float32Array.from(g.initialNoise[row] as number[]),
+  describe('the real artifact on onnxruntime-node', () => {
+    let model: RebecaModel;
+    beforeAll(async () => {
+      model = await loadModel(FIXTURE);
+    });
+    afterAll(async () => {
+      await model.dispose();
+    });
+
+    it('reproduces the PyTorch prior outputs within 1e-4', async () => {
+      const inputs = golden.prior.inputs;
+      const noise = await model.prior.run({
+        noisyEmbedding: Float32Array.from(inputs.noisyEmbedding.flat()),
+        timestep: BigInt64Array.from(inputs.timestep.map(BigInt)),
+        userRow: BigInt64Array.from(inputs.userRow.map(BigInt)),
+        rating: BigInt64Array.from(inputs.rating.map(BigInt)),
       });
-      expectClose(samples, g.raw[row] as number[], golden.tolerances.guidedSample);
-    }
-  });
+      expectClose(noise, golden.prior.outputs.predictedNoise.flat(), golden.tolerances.prior);
+    });
 
-  it('reproduces the verifier probabilities', () => {
-    for (const c of golden.verifier) {
-      expect(
-        Math.abs(model.verifier.probability(c.userRow, Float32Array.from(c.embedding)) - c.probability),
-      ).toBeLessThan(golden.tolerances.verifier);
-    }
+    it('reproduces the end-to-end guided DDIM sample', async () => {
+      const g = golden.guidedSample;
+      expect(g.rating.every((r) => r === 1)).toBe(true);
+      for (let row = 0; row < g.userRow.length; row += 1) {
+        const samples = await sampleToEnd(model, {
+          userRow: g.userRow[row] as number,
+          rating: 'like',
+          count: 1,
+          guidanceScale: g.guidanceScale,
+          method: 'ddim',
+          steps: g.numInferenceSteps,
+          eta: g.eta,
+          seed: 0,
+          initialNoise: Float32Array.from(g.initialNoise[row] as number[]),
+        });
+        expectClose(samples, g.raw[row] as number[], golden.tolerances.guidedSample);
+      }
+    });
+
+    it('reproduces the verifier probabilities', () => {
+      for (const c of golden.verifier) {
+        expect(
+          Math.abs(model.verifier.probability(c.userRow, Float32Array.from(c.embedding)) - c.probability),
+        ).toBeLessThan(golden.tolerances.verifier);
+      }
+    });
   });
 });
