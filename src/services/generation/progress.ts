@@ -3,17 +3,13 @@ import { type ProgressPayload } from './events.js';
 
 export const TERMINAL: ReadonlySet<ProgressPayload['status']> = new Set(['succeeded', 'failed', 'cancelled']);
 
-/** The total denoising steps a job runs: DDPM walks every training step, DDIM the steps asked for. */
-export function totalStepsOf(job: Pick<GenerationJobRow, 'sampler' | 'steps'>): number {
-  return job.steps;
-}
-
 /** A job's stored state as a progress event (what a late or reconnecting subscriber sees first). */
 export function progressFromJob(job: GenerationJobRow, now = Date.now()): ProgressPayload {
   const started = job.startedAt?.getTime() ?? null;
   const ended = job.finishedAt?.getTime() ?? now;
   const elapsedMs = started === null ? 0 : Math.max(0, ended - started);
-  const total = totalStepsOf(job);
+  // A job records the steps it runs: DDIM's as asked, DDPM's every training step.
+  const total = job.steps;
   return {
     jobId: job.id,
     status: job.status,
