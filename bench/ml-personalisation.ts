@@ -2,7 +2,7 @@
  * Does DDIM-50 personalise as well as DDPM over every step? For each prior user, sample embeddings
  * (guided, liked) with both samplers and score them with the verifier: for the user they were made
  * for ("own") and for every other user ("other"). The gap own - other is the paper's personalisation
- * signal; a permutation test over users gives its p-value.
+ * signal; the paper's permutation test (Algorithm 1, shuffling sample -> user) gives z and p.
  */
 import {
   DenoiseBatcher,
@@ -14,7 +14,7 @@ import {
 import { fixed, flagNumber, openModel, table } from './ml-common.js';
 
 const model = await openModel();
-const perUser = flagNumber('count', 4);
+const perUser = flagNumber('count', 25);
 const maxUsers = flagNumber('users', 24);
 const D = model.embeddingDim;
 // Users known to both the prior and the verifier.
@@ -41,32 +41,38 @@ async function evaluate(method: SamplingMethod, steps: number | undefined) {
     ),
   );
   const seconds = (performance.now() - started) / 1000;
-  // score[u][v]: mean verifier probability of user u's samples for verifier user v.
-  const score = users.map((_, u) =>
-    users.map((other) => {
-      let sum = 0;
-      for (let k = 0; k < perUser; k += 1) {
-        const e = (samples[u] as Float32Array).subarray(k * D, (k + 1) * D);
-        sum += model.verifier.probability(other.verifierRow, e);
-      }
-      return sum / perUser;
-    }),
-  );
+  // score[k][v]: verifier probability of sample k for verifier user v; sample k was made for owner[k].
+  const owner = users.flatMap((_, u) => Array.from({ length: perUser }, () => u));
+  const score = owner.map((u, k) => {
+    const i = k % perUser;
+    const e = (samples[u] as Float32Array).subarray(i * D, (i + 1) * D);
+    return users.map((other) => model.verifier.probability(other.verifierRow, e));
+  });
   const n = users.length;
-  const statistic = (assignment: number[]): number =>
-    assignment.reduce((sum, v, u) => sum + (score[u]?.[v] as number), 0) / n;
-  const own = statistic(users.map((_, u) => u));
+  // Algorithm 1: per-user mean score of the samples assigned to them, averaged over users.
+  const statistic = (assignment: number[]): number => {
+    const sums = new Float64Array(n);
+    const counts = new Float64Array(n);
+    assignment.forEach((v, k) => {
+      sums[v] = (sums[v] as number) + (score[k]?.[v] as number);
+      counts[v] = (counts[v] as number) + 1;
+    });
+    let total = 0;
+    for (let v = 0; v < n; v += 1) total += (sums[v] as number) / Math.max(counts[v] as number, 1);
+    return total / n;
+  };
+  const own = statistic(owner);
   let other = 0;
-  for (let u = 0; u < n; u += 1) for (let v = 0; v < n; v += 1) if (u !== v) other += score[u]?.[v] as number;
-  other /= n * (n - 1);
-  // Algorithm 1: shuffle the sample -> user assignment.
+  score.forEach((row, k) => row.forEach((value, v) => (other += v === owner[k] ? 0 : value)));
+  other /= score.length * (n - 1);
+  // The null: shuffle the sample -> user assignment.
   const rng = new SeededRandom(7);
   const permutations = 1000;
   let atLeast = 0;
   const nulls: number[] = [];
   for (let p = 0; p < permutations; p += 1) {
-    const assignment = users.map((_, u) => u);
-    for (let i = n - 1; i > 0; i -= 1) {
+    const assignment = [...owner];
+    for (let i = assignment.length - 1; i > 0; i -= 1) {
       const j = Math.floor(rng.nextFloat() * (i + 1));
       [assignment[i], assignment[j]] = [assignment[j] as number, assignment[i] as number];
     }
