@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, Int, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Float, Int, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type GatewayContext } from './context.js';
 import { ItemConnection, toConnection } from './types/connection.type.js';
 import { ItemInput } from './types/item.input.js';
@@ -33,5 +33,12 @@ export class ItemResolver {
         embedding: item.embedding,
       })),
     );
+  }
+
+  @FieldResolver(() => [Float], { description: 'The image embedding (e.g. CLIP), as stored.' })
+  async embedding(@Root() item: Item, @Ctx() { loaders }: GatewayContext): Promise<number[]> {
+    const embedding = await loaders.itemEmbedding.load(item.rowId);
+    if (embedding === undefined) throw new Error(`item ${item.id} has no embedding`);
+    return embedding;
   }
 }

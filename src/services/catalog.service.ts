@@ -3,7 +3,7 @@ import {
   claimCatalogDim,
   countItems,
   findItemsByExternalIds,
-  type ItemRow,
+  type ItemSummaryRow,
   type ItemWrite,
   listItemsAfter,
   upsertItemRows,
@@ -50,18 +50,18 @@ export class CatalogService {
     return written;
   }
 
-  async requireItem(externalId: string): Promise<ItemRow> {
+  async requireItem(externalId: string): Promise<ItemSummaryRow> {
     const [row] = await findItemsByExternalIds(this.db, [externalId]);
     if (row === undefined) throw new NotFoundError(`item "${externalId}" does not exist`);
     return row;
   }
 
-  async findItem(externalId: string): Promise<ItemRow | undefined> {
+  async findItem(externalId: string): Promise<ItemSummaryRow | undefined> {
     const [row] = await findItemsByExternalIds(this.db, [externalId]);
     return row;
   }
 
-  async listItems(args: PageArgs): Promise<Page<ItemRow>> {
+  async listItems(args: PageArgs): Promise<Page<ItemSummaryRow>> {
     const first = checkFirst(args.first);
     const [rows, total] = await Promise.all([
       listItemsAfter(this.db, decodeCursor(args.after), first + 1),

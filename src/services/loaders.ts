@@ -1,6 +1,11 @@
 import DataLoader from 'dataloader';
 import { type Database } from '../db/client.js';
-import { findItemsByExternalIds, findItemsByIds, type ItemRow } from '../db/queries/items.js';
+import {
+  findItemEmbeddings,
+  findItemsByExternalIds,
+  findItemsByIds,
+  type ItemSummaryRow,
+} from '../db/queries/items.js';
 import { findJobs, type GeneratedItemRow, type GenerationJobRow, listJobItems } from '../db/queries/jobs.js';
 import { findModelVersions, type ModelVersionRow } from '../db/queries/models.js';
 import { type RatingCounts, ratingCountsByUser } from '../db/queries/ratings.js';
@@ -9,9 +14,10 @@ import { findUsersByIds, type UserRow } from '../db/queries/users.js';
 /** Per-request batch loaders: N lookups of the same kind in one tick become one query. */
 export interface Loaders {
   userById: DataLoader<number, UserRow | undefined>;
-  itemById: DataLoader<number, ItemRow | undefined>;
+  itemById: DataLoader<number, ItemSummaryRow | undefined>;
   ratingCounts: DataLoader<number, RatingCounts>;
-  itemByExternalId: DataLoader<string, ItemRow | undefined>;
+  itemByExternalId: DataLoader<string, ItemSummaryRow | undefined>;
+  itemEmbedding: DataLoader<number, number[] | undefined>;
   jobById: DataLoader<string, GenerationJobRow | undefined>;
   jobItems: DataLoader<string, GeneratedItemRow[]>;
   modelVersionById: DataLoader<number, ModelVersionRow | undefined>;
@@ -33,6 +39,9 @@ export function createLoaders(db: Database): Loaders {
     ),
     itemByExternalId: new DataLoader(async (ids) =>
       byKey(ids, await findItemsByExternalIds(db, ids), (row) => row.externalId),
+    ),
+    itemEmbedding: new DataLoader(async (ids) =>
+      byKey(ids, await findItemEmbeddings(db, ids), (row) => row.id).map((row) => row?.embedding),
     ),
     jobById: new DataLoader(async (ids) => byKey(ids, await findJobs(db, ids), (row) => row.id)),
     jobItems: new DataLoader(async (ids) => {

@@ -1,5 +1,10 @@
 import { type Database } from '../db/client.js';
-import { findItemsByExternalIds, findItemsByIds, type ItemRow } from '../db/queries/items.js';
+import {
+  findItemEmbeddings,
+  findItemsByExternalIds,
+  findItemsByIds,
+  type ItemSummaryRow,
+} from '../db/queries/items.js';
 import { type GeneratedItemRow, type GenerationJobRow, listUserGeneratedItems } from '../db/queries/jobs.js';
 import { type ModelVersionRow } from '../db/queries/models.js';
 import { mostLikedItems } from '../db/queries/ratings.js';
@@ -15,7 +20,7 @@ import { type UserService } from './users.service.js';
 export type Fallback = 'NO_MODEL' | 'NO_RATINGS';
 
 type Candidate =
-  | { source: 'catalog'; score: number; item: ItemRow }
+  | { source: 'catalog'; score: number; item: ItemSummaryRow }
   | { source: 'generated'; score: number; generated: GeneratedItemRow };
 
 export type RecommendationEntry = Candidate & { rank: number };
@@ -109,15 +114,19 @@ export class RecommendationService {
     if (active === null) throw new ModelNotReadyError(this.runtime.notReadyReason ?? 'no model is loaded');
     const taste = await resolveUserTaste(this.db, active, user);
     const rows = await findItemsByExternalIds(this.db, itemIds);
-    const byId = new Map(rows.map((row) => [row.externalId, row]));
-    return itemIds.map((id) => {
-      const row = byId.get(id);
-      if (row === undefined) throw new NotFoundError(`item "${id}" does not exist`);
-      return {
-        item: id,
-        probability: active.model.verifier.probability(taste.factors, Float32Array.from(row.embedding)),
-      };
-    });
+    const rowIds = new Map(rows.map((row) => [row.externalId, row.id]));
+    const missing = itemIds.find((id) => !rowIds.has(id));
+    if (missing !== undefined) throw new NotFoundError(`item "${missing}" does not exist`);
+    const embeddings = new Map(
+      (await findItemEmbeddings(this.db, [...rowIds.values()])).map((row) => [row.id, row.embedding]),
+    );
+    return itemIds.map((id) => ({
+      item: id,
+      probability: active.model.verifier.probability(
+        taste.factors,
+        Float32Array.from(embeddings.get(rowIds.get(id) as number) ?? []),
+      ),
+    }));
   }
 
   /** Without a model: the most liked items the user has not rated, scored by their like share. */

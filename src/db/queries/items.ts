@@ -4,6 +4,17 @@ import { catalogSettings, items } from '../schema.js';
 import { toRealArrayLiteral } from '../real-array.js';
 
 export type ItemRow = typeof items.$inferSelect;
+/** An item without its embedding: what listings and answers need (parsing 1024 floats per row is costly). */
+export type ItemSummaryRow = Omit<ItemRow, 'embedding'>;
+
+const summaryColumns = {
+  id: items.id,
+  externalId: items.externalId,
+  title: items.title,
+  imageUrl: items.imageUrl,
+  createdAt: items.createdAt,
+  updatedAt: items.updatedAt,
+};
 
 export interface ItemWrite {
   externalId: string;
@@ -61,25 +72,32 @@ export async function upsertItemRows(db: Database, rows: ItemWrite[]): Promise<n
   return written.length;
 }
 
-export function findItemsByExternalIds(db: Database, externalIds: readonly string[]): Promise<ItemRow[]> {
+export function findItemsByExternalIds(
+  db: Database,
+  externalIds: readonly string[],
+): Promise<ItemSummaryRow[]> {
   if (externalIds.length === 0) return Promise.resolve([]);
   return db
-    .select()
+    .select(summaryColumns)
     .from(items)
     .where(inArray(items.externalId, [...externalIds]));
 }
 
-export function findItemsByIds(db: Database, ids: readonly number[]): Promise<ItemRow[]> {
+export function findItemsByIds(db: Database, ids: readonly number[]): Promise<ItemSummaryRow[]> {
   if (ids.length === 0) return Promise.resolve([]);
   return db
-    .select()
+    .select(summaryColumns)
     .from(items)
     .where(inArray(items.id, [...ids]));
 }
 
-export function listItemsAfter(db: Database, afterId: number | null, limit: number): Promise<ItemRow[]> {
+export function listItemsAfter(
+  db: Database,
+  afterId: number | null,
+  limit: number,
+): Promise<ItemSummaryRow[]> {
   return db
-    .select()
+    .select(summaryColumns)
     .from(items)
     .where(afterId === null ? undefined : gt(items.id, afterId))
     .orderBy(asc(items.id))
@@ -89,6 +107,18 @@ export function listItemsAfter(db: Database, afterId: number | null, limit: numb
 export async function countItems(db: Database): Promise<number> {
   const [row] = await db.select({ value: count() }).from(items);
   return row?.value ?? 0;
+}
+
+/** Embeddings of items by row id. */
+export function findItemEmbeddings(
+  db: Database,
+  ids: readonly number[],
+): Promise<{ id: number; embedding: number[] }[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .select({ id: items.id, embedding: items.embedding })
+    .from(items)
+    .where(inArray(items.id, [...ids]));
 }
 
 /** External id -> row id for every catalog item (import resolves ratings against it). */

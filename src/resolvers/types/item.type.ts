@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { type ItemRow } from '../../db/queries/items.js';
+import { type ItemSummaryRow } from '../../db/queries/items.js';
 
 @ObjectType({ description: 'A catalog item with its image embedding.' })
 export class Item {
@@ -12,17 +12,14 @@ export class Item {
   @Field(() => String, { nullable: true })
   imageUrl!: string | null;
 
-  @Field(() => [Number], { description: 'The image embedding (e.g. CLIP), as stored.' })
-  embedding!: number[];
-
+  /** Database key, never exposed; the embedding field loads by it (only when asked for). */
   rowId!: number;
 
-  static from(row: ItemRow): Item {
+  static from(row: ItemSummaryRow): Item {
     return Object.assign(new Item(), {
       id: row.externalId,
       title: row.title,
       imageUrl: row.imageUrl,
-      embedding: row.embedding,
       rowId: row.id,
     });
   }

@@ -20,12 +20,21 @@ export type JobErrorCode = 'MODEL_NOT_READY' | 'USER_NOT_IN_MODEL' | 'SAMPLING_F
 const STEP_WRITE_INTERVAL_MS = 250;
 
 /**
+ * The nearest-catalog-item preview is a full cosine scan (40k x 1024 takes ~50 ms on one core): run on
+ * every step of every job it would stall the event loop. After a scan that took t ms, the next may start
+ * only 9t ms later (shared by all jobs of this process), so previews use at most a tenth of the CPU;
+ * steps in between repeat the last preview. On a small catalog every step still gets a fresh one.
+ */
+const PREVIEW_CPU_SHARE = 0.1;
+
+/**
  * Runs generation jobs: samples with the active model's prior (classifier-free guidance, batched with
  * every other running job), streams each denoising step to the event bus, stores the items and ends the
  * job in the database. Cancellation arrives on the bus from any process.
  */
 export class JobRunner {
   private readonly shutdown = new AbortController();
+  private nextPreviewAt = 0;
 
   constructor(
     private readonly db: Database,
@@ -105,6 +114,7 @@ export class JobRunner {
       verifierRow === undefined ? model.verifier.meanUserFactors() : model.verifier.userFactors(verifierRow);
     const dim = model.embeddingDim;
     let lastWrite = 0;
+    let previewNearestItemId: string | null = null;
     const base = {
       jobId: job.id,
       errorCode: null,
@@ -126,7 +136,12 @@ export class JobRunner {
         for (let i = 0; i < job.count; i += 1) {
           scoreSum += model.verifier.probability(factors, event.estimate.subarray(i * dim, (i + 1) * dim));
         }
-        const nearest = index?.nearest(event.estimate.subarray(0, dim), 1)[0];
+        if (index !== null && (performance.now() >= this.nextPreviewAt || event.step === event.totalSteps)) {
+          const started = performance.now();
+          previewNearestItemId = index.nearest(event.estimate.subarray(0, dim), 1)[0]?.id ?? null;
+          const took = performance.now() - started;
+          this.nextPreviewAt = performance.now() + (took * (1 - PREVIEW_CPU_SHARE)) / PREVIEW_CPU_SHARE;
+        }
         const payload: ProgressPayload = {
           ...base,
           status: 'running',
@@ -135,7 +150,7 @@ export class JobRunner {
           elapsedMs,
           etaMs: Math.round((elapsedMs / event.step) * (event.totalSteps - event.step)),
           previewScore: scoreSum / job.count,
-          previewNearestItemId: nearest?.id ?? null,
+          previewNearestItemId,
         };
         await this.bus.publish('progress', job.id, payload);
         if (Date.now() - lastWrite >= STEP_WRITE_INTERVAL_MS) {
@@ -165,7 +180,7 @@ export class JobRunner {
         elapsedMs,
         etaMs: 0,
         previewScore: rows.reduce((sum, row) => sum + row.verifierScore, 0) / rows.length,
-        previewNearestItemId: index?.nearest(rows[0]?.embedding ?? new Float32Array(dim), 1)[0]?.id ?? null,
+        previewNearestItemId,
       });
     }
   }
