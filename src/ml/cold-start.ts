@@ -54,14 +54,21 @@ export function fitUserFactors(
     prior[d] = options.prior.bias;
   }
 
-  const w = Float64Array.from(prior);
-  const gradient = new Float64Array(m);
-  const hessian = new Float64Array(m * m);
-  const x = new Float64Array(m);
+  // Design rows [Ma^T e, 1], in float64 once.
+  const design = new Float64Array(n * m);
+  for (let i = 0; i < n; i += 1) {
+    for (let j = 0; j < d; j += 1) design[i * m + j] = features[i * d + j] as number;
+    design[i * m + d] = 1;
+  }
+  const logit = (weights: Float64Array, i: number): number => {
+    let z = offsets[i] as number;
+    for (let j = 0; j < m; j += 1) z += (design[i * m + j] as number) * (weights[j] as number);
+    return z;
+  };
   const objective = (weights: Float64Array): number => {
     let total = 0;
     for (let i = 0; i < n; i += 1) {
-      const z = linear(features, offsets, i, d, weights);
+      const z = logit(weights, i);
       // log(1 + e^z) - y z, written to stay finite for large |z|.
       total += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - (labels[i] as number) * z;
     }
@@ -69,36 +76,26 @@ export function fitUserFactors(
     return total;
   };
 
+  const w = Float64Array.from(prior);
+  const gradient = new Float64Array(m);
+  const curvature = new Float64Array(n);
+  const trial = new Float64Array(m);
   let iterations = 0;
   let converged = false;
   let current = objective(w);
   while (iterations < maxIterations && !converged) {
     iterations += 1;
-    gradient.fill(0);
-    hessian.fill(0);
+    for (let a = 0; a < m; a += 1) gradient[a] = l2 * ((w[a] as number) - (prior[a] as number));
     for (let i = 0; i < n; i += 1) {
-      for (let j = 0; j < d; j += 1) x[j] = features[i * d + j] as number;
-      x[d] = 1;
-      const p = 1 / (1 + Math.exp(-linear(features, offsets, i, d, w)));
+      const p = 1 / (1 + Math.exp(-logit(w, i)));
       const residual = p - (labels[i] as number);
-      const weight = p * (1 - p);
-      for (let a = 0; a < m; a += 1) {
-        const xa = x[a] as number;
-        gradient[a] = (gradient[a] as number) + residual * xa;
-        const scaled = weight * xa;
-        // Lower triangle only; Cholesky reads nothing else.
-        for (let b = 0; b <= a; b += 1)
-          hessian[a * m + b] = (hessian[a * m + b] as number) + scaled * (x[b] as number);
-      }
+      curvature[i] = p * (1 - p);
+      for (let a = 0; a < m; a += 1)
+        gradient[a] = (gradient[a] as number) + residual * (design[i * m + a] as number);
     }
-    for (let a = 0; a < m; a += 1) {
-      gradient[a] = (gradient[a] as number) + l2 * ((w[a] as number) - (prior[a] as number));
-      hessian[a * m + a] = (hessian[a * m + a] as number) + l2;
-    }
-    const step = choleskySolve(hessian, gradient, m);
+    const step = newtonStep(design, curvature, gradient, l2, n, m);
     // Newton can overshoot far from the optimum; halve until the objective decreases.
     let scale = 1;
-    const trial = new Float64Array(m);
     let next = current;
     for (let attempt = 0; attempt < 30; attempt += 1) {
       for (let a = 0; a < m; a += 1) trial[a] = (w[a] as number) - scale * (step[a] as number);
@@ -137,16 +134,60 @@ export function fitCatalogUser(
   return fitUserFactors(features, offsets, labels, options);
 }
 
-function linear(
-  features: Float32Array,
-  offsets: Float32Array,
-  i: number,
-  d: number,
-  w: Float64Array,
-): number {
-  let z = (offsets[i] as number) + (w[d] as number);
-  for (let j = 0; j < d; j += 1) z += (features[i * d + j] as number) * (w[j] as number);
-  return z;
+/**
+ * Solves `(X^T C X + l2 I) s = g` for the Newton step, X the n x m design and C the curvatures.
+ * With fewer ratings than unknowns (the cold-start case) the Woodbury identity turns the m x m system
+ * into an n x n one: `s = (g - B^T (l2 I + B B^T)^-1 B g) / l2` with `B = C^1/2 X`.
+ */
+function newtonStep(
+  design: Float64Array,
+  curvature: Float64Array,
+  gradient: Float64Array,
+  l2: number,
+  n: number,
+  m: number,
+): Float64Array {
+  if (n >= m) {
+    const hessian = new Float64Array(m * m);
+    for (let i = 0; i < n; i += 1) {
+      const c = curvature[i] as number;
+      const row = i * m;
+      for (let a = 0; a < m; a += 1) {
+        const scaled = c * (design[row + a] as number);
+        // Lower triangle only; Cholesky reads nothing else.
+        for (let b = 0; b <= a; b += 1) {
+          hessian[a * m + b] = (hessian[a * m + b] as number) + scaled * (design[row + b] as number);
+        }
+      }
+    }
+    for (let a = 0; a < m; a += 1) hessian[a * m + a] = (hessian[a * m + a] as number) + l2;
+    return choleskySolve(hessian, gradient, m);
+  }
+  const b = new Float64Array(n * m);
+  for (let i = 0; i < n; i += 1) {
+    const root = Math.sqrt(curvature[i] as number);
+    for (let a = 0; a < m; a += 1) b[i * m + a] = root * (design[i * m + a] as number);
+  }
+  const kernel = new Float64Array(n * n);
+  const projected = new Float64Array(n);
+  for (let i = 0; i < n; i += 1) {
+    let bg = 0;
+    for (let a = 0; a < m; a += 1) bg += (b[i * m + a] as number) * (gradient[a] as number);
+    projected[i] = bg;
+    for (let k = 0; k <= i; k += 1) {
+      let product = 0;
+      for (let a = 0; a < m; a += 1) product += (b[i * m + a] as number) * (b[k * m + a] as number);
+      kernel[i * n + k] = product + (i === k ? l2 : 0);
+    }
+  }
+  const z = choleskySolve(kernel, projected, n);
+  const step = Float64Array.from(gradient);
+  for (let i = 0; i < n; i += 1) {
+    const zi = z[i] as number;
+    for (let a = 0; a < m; a += 1) step[a] = (step[a] as number) - zi * (b[i * m + a] as number);
+  }
+  for (let a = 0; a < m; a += 1) step[a] = (step[a] as number) / l2;
+  return step;
 }
 
 /** Solves H s = g for symmetric positive-definite H given by its lower triangle. */

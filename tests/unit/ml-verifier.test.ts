@@ -159,6 +159,33 @@ describe('cold start', () => {
     expect(agree / 500).toBeGreaterThan(0.9);
   });
 
+  it('lands on the optimum (zero gradient) with fewer and with more ratings than unknowns', () => {
+    const rng = new SeededRandom(8);
+    const prior = { vector: normals(rng, d, 0.5), bias: 0.2 };
+    for (const n of [4, 10, 400]) {
+      const features = normals(rng, n * d);
+      const offsets = normals(rng, n, 0.3);
+      const labels = Array.from({ length: n }, () => (rng.nextFloat() < 0.4 ? 1 : 0));
+      const l2 = 0.7;
+      const fit = fitUserFactors(features, offsets, labels, { l2, prior });
+      expect(fit.converged).toBe(true);
+      // d/dw of sum BCE + l2/2 |w - prior|^2, at the fit.
+      const gradient = new Float64Array(d + 1);
+      for (let j = 0; j < d; j += 1)
+        gradient[j] = l2 * ((fit.vector[j] as number) - (prior.vector[j] as number));
+      gradient[d] = l2 * (fit.bias - prior.bias);
+      for (let i = 0; i < n; i += 1) {
+        let z = (offsets[i] as number) + fit.bias;
+        for (let j = 0; j < d; j += 1) z += (features[i * d + j] as number) * (fit.vector[j] as number);
+        const residual = sigmoid(z) - (labels[i] as number);
+        for (let j = 0; j < d; j += 1)
+          gradient[j] = (gradient[j] as number) + residual * (features[i * d + j] as number);
+        gradient[d] = (gradient[d] as number) + residual;
+      }
+      for (const g of gradient) expect(Math.abs(g)).toBeLessThan(1e-5);
+    }
+  });
+
   it('stays at the prior with no ratings and is finite when every rating agrees', () => {
     const prior = { vector: Float32Array.from([1, 2]), bias: -1 };
     const empty = fitUserFactors(new Float32Array(0), new Float32Array(0), [], { prior });
