@@ -3,6 +3,8 @@
  * gives byte-identical files on every machine (Math.random is never used).
  */
 
+import { Xoshiro128 } from '../lib/xoshiro128.js';
+
 /** 32-bit FNV-1a over a string: turns (seed, purpose) into an independent stream seed. */
 function hashString(text: string): number {
   let hash = 0x811c9dc5;
@@ -14,27 +16,8 @@ function hashString(text: string): number {
 }
 
 /** xoshiro128** seeded through splitmix32; fast, small state, good enough statistics for simulation. */
-export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+export class Rng extends Xoshiro128 {
   private spareNormal: number | null = null;
-
-  constructor(seed: number) {
-    let state = seed >>> 0;
-    const next = (): number => {
-      state = (state + 0x9e3779b9) >>> 0;
-      let z = state;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
-  }
 
   /**
    * A stream for one purpose (e.g. 'items', 'ratings'): streams are independent, so changing the number
@@ -44,26 +27,9 @@ export class Rng {
     return new Rng(hashString(`${seed >>> 0}:${purpose}`) ^ Math.imul(seed >>> 0, 0x9e3779b1));
   }
 
-  nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.s1 << 9) >>> 0;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    this.s0 >>>= 0;
-    this.s1 >>>= 0;
-    this.s2 >>>= 0;
-    return result;
-  }
-
   /** Uniform in [0, 1) with 53 random bits. */
   uniform(): number {
-    const high = this.nextUint32() >>> 5;
-    const low = this.nextUint32() >>> 6;
-    return (high * 67108864 + low) / 9007199254740992;
+    return this.nextFloat();
   }
 
   /** Uniform integer in [0, n). */
@@ -97,10 +63,6 @@ export class Rng {
     }
     return weights.length - 1;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
 /** Round to 6 decimals: world parameters are stored in JSON, and everything computes from the stored value. */
