@@ -2,6 +2,7 @@ import { type Config } from '../config.js';
 import { type Database } from '../db/client.js';
 import { type Logger } from '../lib/logger.js';
 import { CatalogService } from './catalog.service.js';
+import { EvaluationService } from './evaluation.service.js';
 import { HttpImageDecoder } from './decoders/http-decoder.js';
 import { type ImageDecoder, noDecoder } from './decoders/image-decoder.js';
 import { WorldDecoder } from './decoders/world-decoder.js';
@@ -28,6 +29,7 @@ export interface Services {
   generation: GenerationService;
   recommendation: RecommendationService;
   models: { listVersions(): Promise<ModelVersionRow[]> };
+  evaluation: EvaluationService;
   decoder: ImageDecoder;
   /** Fresh batch loaders for one request. */
   createLoaders(): Loaders;
@@ -117,6 +119,7 @@ export async function startServices(options: {
     generation,
     recommendation: new RecommendationService(db, users, runtime, generation),
     models: { listVersions: () => listModelVersions(db) },
+    evaluation: new EvaluationService(db, runtime),
     decoder: createDecoder(config.IMAGE_DECODER),
     createLoaders: () => createLoaders(db),
     async close() {

@@ -1,0 +1,128 @@
+import { type Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { importDemoWorldIfEmpty } from '../../src/services/ingestion/demo-world.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { collect, wsClient } from '../helpers/subscriptions.js';
+import {
+  CancelGenerationDocument,
+  GenerateDocument,
+  GetGenerationJobDocument,
+  RecommendDocument,
+  WatchGenerationDocument,
+  type WatchGenerationSubscription,
+} from '../graphql/generated/graphql.js';
+
+const finished = (event: WatchGenerationSubscription) =>
+  ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(event.generationProgress.status);
+
+/** What `npm start` serves on a first start: the demo world and models/demo, in embedded PGlite. */
+describe('the demo model on the demo world', () => {
+  let database: DatabaseHandle;
+  let gateway: TestGateway;
+  let client: Client;
+
+  beforeAll(async () => {
+    database = await openDatabase({ dataDir: null });
+    await database.migrate();
+    expect(await importDemoWorldIfEmpty(database.db, createLogger('silent'))).toBe(true);
+    expect(await importDemoWorldIfEmpty(database.db, createLogger('silent'))).toBe(false);
+    gateway = await startTestGateway(database, { MODEL_DIR: 'models/demo', IMAGE_DECODER: 'world:demo:1' });
+    client = wsClient(gateway.wsUrl);
+  }, 120_000);
+  afterAll(async () => {
+    await client?.dispose();
+    await gateway?.stop();
+    await database?.close();
+  });
+
+  it('recommends personalised catalog items for a demo user', async () => {
+    const answer = (await gateway.data(RecommendDocument, { user: 'u-003', first: 10 })).recommend;
+    expect(answer).toMatchObject({ fallback: null, modelVersion: { preset: 'small' } });
+    expect(answer.items).toHaveLength(10);
+    expect(answer.items[0]?.score).toBeGreaterThan(0.5);
+  });
+
+  it('streams every denoising step in order, then the items; every k-th step when asked; the end to latecomers', async () => {
+    // DDPM over the model's 1000 steps takes long enough for the subscriber to see the steps live.
+    const job = (await gateway.data(GenerateDocument, { user: 'u-002', count: 4, sampler: 'DDPM', seed: 4 }))
+      .generate;
+    const everyTen = collect(
+      client,
+      WatchGenerationDocument,
+      { job: job.id, every: 100 },
+      { until: finished },
+    );
+    const events = (await collect(client, WatchGenerationDocument, { job: job.id }, { until: finished })).map(
+      (event) => event.generationProgress,
+    );
+    expect(events.at(-1)).toMatchObject({ status: 'SUCCEEDED', step: 1000, totalSteps: 1000 });
+    expect(events.at(-1)?.job.items).toHaveLength(4);
+    // The first event is the stored state; from then on every step, in order, up to the last.
+    const steps = events.slice(1, -1).map((event) => event.step);
+    expect(steps.length).toBeGreaterThan(500);
+    expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => (steps[0] as number) + i));
+    expect(steps.at(-1)).toBe(1000);
+    for (const event of events.slice(1, -1)) {
+      expect(event.status).toBe('RUNNING');
+      expect(event.etaMs).toBeGreaterThanOrEqual(0);
+      expect(event.previewNearest?.id).toMatch(/^w-\d{6}$/);
+    }
+    const sparse = (await everyTen).map((event) => event.generationProgress).slice(1, -1);
+    expect(sparse.length).toBeGreaterThan(3);
+    expect(sparse.every((event) => event.step % 100 === 0)).toBe(true);
+    const late = await collect(client, WatchGenerationDocument, { job: job.id });
+    expect(late).toHaveLength(1);
+    expect(late[0]?.generationProgress).toMatchObject({ status: 'SUCCEEDED', step: 1000, totalSteps: 1000 });
+  });
+
+  it('decodes generated embeddings to the taste world pictures', async () => {
+    const job = (
+      await gateway.data(GenerateDocument, { user: 'u-003', count: 2, steps: 25, sampler: 'DDIM', seed: 9 })
+    ).generate;
+    await collect(client, WatchGenerationDocument, { job: job.id }, { until: finished });
+    const items = (await gateway.data(GetGenerationJobDocument, { id: job.id })).generationJob?.items ?? [];
+    expect(items).toHaveLength(2);
+    for (const item of items) {
+      expect(item.image?.mimeType).toBe('image/svg+xml');
+      const svg = Buffer.from(
+        (item.image?.url ?? '').replace('data:image/svg+xml;base64,', ''),
+        'base64',
+      ).toString();
+      expect(svg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+    }
+  });
+
+  it('cancels a running job mid-way: the stream ends CANCELLED and no items are kept', async () => {
+    // DDPM over all 1000 steps for 64 embeddings takes seconds: the cancel lands mid-way.
+    const job = (await gateway.data(GenerateDocument, { user: 'u-001', count: 64, sampler: 'DDPM', seed: 1 }))
+      .generate;
+    expect(job.steps).toBe(1000);
+    let cancelled = false;
+    const events = (
+      await collect(
+        client,
+        WatchGenerationDocument,
+        { job: job.id },
+        {
+          until: finished,
+          onEvent: (event) => {
+            const { status, step } = event.generationProgress;
+            if (!cancelled && status === 'RUNNING' && step >= 5) {
+              cancelled = true;
+              void gateway.data(CancelGenerationDocument, { job: job.id });
+            }
+          },
+        },
+      )
+    ).map((event) => event.generationProgress);
+    expect(events.at(-1)?.status).toBe('CANCELLED');
+    expect(events.at(-1)?.step).toBeLessThan(1000);
+    const stored = (await gateway.data(GetGenerationJobDocument, { id: job.id })).generationJob;
+    expect(stored).toMatchObject({ status: 'CANCELLED', items: [] });
+    expect((await gateway.data(CancelGenerationDocument, { job: job.id })).cancelGeneration.status).toBe(
+      'CANCELLED',
+    );
+  });
+});
