@@ -23,8 +23,8 @@ export class GenerationResolver {
   }
 
   @Query(() => GenerationJob, { nullable: true })
-  async generationJob(@Arg('id', () => ID) id: string, @Ctx() { loaders }: GatewayContext) {
-    const row = /^[0-9a-f-]{36}$/i.test(id) ? await loaders.jobById.load(id) : undefined;
+  async generationJob(@Arg('id', () => ID) id: string, @Ctx() { services }: GatewayContext) {
+    const row = await services.generation.findJob(id);
     return row === undefined ? null : GenerationJob.from(row);
   }
 

@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
+import { BadUserInputError } from '../errors.js';
 import { type ProgressPayload } from '../services/generation/events.js';
 import { type GatewayContext } from './context.js';
 import { type JobStatus } from './types/enums.js';
@@ -6,18 +7,32 @@ import { GenerationJob } from './types/generation-job.type.js';
 import { GenerationProgress } from './types/generation-progress.type.js';
 import { Item } from './types/item.type.js';
 
-/** Close the service's stream when the client unsubscribes (graphql-ws calls return()). */
-async function* watchJob(
+/**
+ * The service's event stream, closed as soon as the client unsubscribes. graphql-ws calls `return()`
+ * while a `next()` is still waiting for an event; a generator would queue that return behind the next
+ * event (which may never come), so `return()` here aborts first, which ends the pending wait.
+ */
+function watchJob(
   context: GatewayContext,
   job: string,
   every: number,
-): AsyncGenerator<ProgressPayload> {
+): AsyncIterableIterator<ProgressPayload> {
   const stop = new AbortController();
-  try {
-    yield* context.services.generation.watch(job, every, stop.signal);
-  } finally {
-    stop.abort();
-  }
+  const events = context.services.generation.watch(job, every, stop.signal);
+  const iterator: AsyncIterableIterator<ProgressPayload> = {
+    next: () => events.next(),
+    return: async () => {
+      stop.abort();
+      await events.return(undefined);
+      return { done: true, value: undefined };
+    },
+    throw: async (error: unknown) => {
+      stop.abort();
+      return events.throw(error);
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }
 
 @Resolver(() => GenerationProgress)
@@ -25,8 +40,15 @@ export class ProgressResolver {
   @Subscription(() => GenerationProgress, {
     description:
       "A job's current state first, then every `every`-th denoising step, then completion or failure.",
-    subscribe: ({ args, context }) =>
-      watchJob(context as GatewayContext, args.job as string, args.every as number),
+    // Unknown jobs and bad arguments are refused when subscribing (an error message, not a broken stream).
+    subscribe: async ({ args, context }) => {
+      const gateway = context as GatewayContext;
+      if (!Number.isInteger(args.every) || (args.every as number) < 1) {
+        throw new BadUserInputError('every must be a positive integer');
+      }
+      await gateway.services.generation.requireJob(args.job as string);
+      return watchJob(gateway, args.job as string, args.every as number);
+    },
   })
   generationProgress(
     @Root() payload: ProgressPayload,

@@ -43,14 +43,19 @@ function sendJson(res: import('node:http').ServerResponse, status: number, value
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { schema, services, database, logger } = options;
   const httpServer = createServer();
+  const formatError = createFormatError(logger);
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
   const wsCleanup = useServer<Record<string, unknown>, { context?: GatewayContext }>(
     {
       schema,
       context: () => createContext(services),
-      onError: (_ctx, _id, _payload, errors) => {
-        logger.warn('subscription operation failed', { errors: errors.map((error) => error.message) });
-      },
+      // Over WebSocket too, clients see AppErrors and request errors as they are and anything else as
+      // INTERNAL_SERVER_ERROR without internals (the same formatting as Apollo's over HTTP).
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors === undefined
+          ? undefined
+          : { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) },
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
     },
     wsServer,
   );
@@ -58,7 +63,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
-    formatError: createFormatError(logger),
+    formatError,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {

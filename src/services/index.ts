@@ -31,6 +31,8 @@ export interface Services {
   models: { listVersions(): Promise<ModelVersionRow[]> };
   evaluation: EvaluationService;
   decoder: ImageDecoder;
+  /** Events between the parts of the gateway (in memory, or Redis pub/sub). */
+  bus: EventBus;
   /** Fresh batch loaders for one request. */
   createLoaders(): Loaders;
   /** Stop in reverse order: queue and runner, event bus, model sessions. */
@@ -100,9 +102,9 @@ export async function startServices(options: {
         logger,
         concurrency: config.GENERATION_CONCURRENCY,
         ...(options.queuePrefix === undefined ? {} : { prefix: options.queuePrefix }),
-        onLost: async (jobId, reason) => {
+        onFailed: async (jobId, reason, stalled) => {
           const job = await findJob(db, jobId);
-          if (job !== undefined) await runner.fail(job, 'WORKER_LOST', reason);
+          if (job !== undefined) await runner.fail(job, stalled ? 'WORKER_LOST' : 'SAMPLING_FAILED', reason);
         },
       });
     }
@@ -121,6 +123,7 @@ export async function startServices(options: {
     models: { listVersions: () => listModelVersions(db) },
     evaluation: new EvaluationService(db, runtime),
     decoder: createDecoder(config.IMAGE_DECODER),
+    bus,
     createLoaders: () => createLoaders(db),
     async close() {
       // A worker drains (its jobs finish, BullMQ sees them done); a single process interrupts its jobs,

@@ -69,18 +69,31 @@ export async function registerModelArtifact(
   return row;
 }
 
+/** A hold on one model version: its session stays alive until every lease is released. */
+export interface ModelLease {
+  active: ActiveModel;
+  release(): void;
+}
+
+interface Loaded {
+  active: ActiveModel;
+  leases: number;
+  retired: boolean;
+}
+
 /**
  * Owns the served model: which version is active, its ONNX session, its denoising batcher and the
- * catalog's projection under its verifier. The catalog projection is rebuilt when items change.
+ * catalog's projection under its verifier. A new version or catalog is built completely before it is
+ * swapped in; a replaced version is released once the jobs that hold it have finished.
  */
 export class ModelRuntime {
-  private current: ActiveModel | null = null;
+  private current: Loaded | null = null;
   private problem: string | null = 'no model loaded yet';
   private catalogStale = false;
   private catalogBuiltFrom = '';
   private refreshing: Promise<void> | null = null;
-  private lastCheck = Date.now();
   private checking: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ModelRuntimeOptions) {}
 
@@ -89,7 +102,11 @@ export class ModelRuntime {
     return this.problem;
   }
 
-  /** Load the configured or active model; failures leave the gateway up with a reason instead. */
+  /**
+   * Load the configured or active model; failures leave the gateway up with a reason instead. Then,
+   * every few seconds in the background, look for changes made by other processes: another version
+   * activated (a `train` elsewhere), items imported.
+   */
   async start(): Promise<void> {
     const { db, logger } = this.options;
     try {
@@ -105,41 +122,57 @@ export class ModelRuntime {
       if (version === undefined) {
         this.problem = 'no model: train one (npm run cli -- train) or set MODEL_DIR';
         logger.warn('serving without a model', { reason: this.problem });
-        return;
+      } else {
+        await this.load(version);
       }
-      await this.load(version);
     } catch (error) {
       this.problem = `model could not be loaded: ${(error as Error).message}`;
       logger.error('model could not be loaded', { error });
     }
+    this.timer = setInterval(() => {
+      this.checking ??= this.checkForChanges().finally(() => (this.checking = null));
+    }, this.options.refreshIntervalMs ?? 5000);
+    this.timer.unref();
   }
 
-  /**
-   * The active model, after rebuilding the catalog projection if items changed since. Every few seconds
-   * it also looks for changes made by other processes: items imported, another version activated.
-   */
+  /** The active model, after rebuilding the catalog projection if this process changed items. */
   async active(): Promise<ActiveModel | null> {
-    if (Date.now() - this.lastCheck >= (this.options.refreshIntervalMs ?? 5000)) {
-      this.checking ??= this.checkForChanges().finally(() => (this.checking = null));
-      await this.checking;
-    }
     if (this.catalogStale && this.current !== null) {
       this.refreshing ??= this.rebuildCatalog().finally(() => (this.refreshing = null));
       await this.refreshing;
     }
-    return this.current;
+    return this.current?.active ?? null;
+  }
+
+  /** The active model, held until `release()`: for work that must not lose its session midway. */
+  async acquire(): Promise<ModelLease | null> {
+    await this.active();
+    const loaded = this.current;
+    if (loaded === null) return null;
+    loaded.leases += 1;
+    let released = false;
+    return {
+      active: loaded.active,
+      release: () => {
+        if (released) return;
+        released = true;
+        loaded.leases -= 1;
+        if (loaded.retired && loaded.leases === 0) void this.dispose(loaded);
+      },
+    };
   }
 
   private async checkForChanges(): Promise<void> {
-    this.lastCheck = Date.now();
     const { db, logger } = this.options;
     try {
       if (this.options.modelDir === undefined) {
         const active = await findActiveModelVersion(db);
-        if (active !== undefined && active.id !== this.current?.version.id) await this.load(active);
+        if (active !== undefined && active.id !== this.current?.active.version.id) await this.load(active);
       }
-      if (this.current !== null && (await catalogSignature(db)) !== this.catalogBuiltFrom)
-        this.catalogStale = true;
+      if (this.current !== null && (await catalogSignature(db)) !== this.catalogBuiltFrom) {
+        this.refreshing ??= this.rebuildCatalog().finally(() => (this.refreshing = null));
+        await this.refreshing;
+      }
     } catch (error) {
       logger.error('could not check for model or catalog changes', { error });
     }
@@ -150,24 +183,17 @@ export class ModelRuntime {
     this.catalogStale = true;
   }
 
-  /** Swap in another version (e.g. after training); the old session is released. */
-  async activate(version: ModelVersionRow): Promise<void> {
-    await activateModelVersion(this.options.db, version.id);
-    await this.load(version);
-  }
-
   async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.checking;
     const current = this.current;
     this.current = null;
     this.problem = 'shut down';
-    if (current !== null) {
-      current.denoiser.close();
-      await current.model.dispose();
-    }
+    if (current !== null) await this.dispose(current);
   }
 
   private async load(version: ModelVersionRow): Promise<void> {
-    const { logger } = this.options;
+    const { db, logger } = this.options;
     const started = performance.now();
     const model = await loadModel(version.artifactDir, { executionProvider: this.options.executionProvider });
     const denoiser = new DenoiseBatcher(model.prior, {
@@ -176,45 +202,60 @@ export class ModelRuntime {
         ? {}
         : { maxQueueDelayMs: this.options.maxQueueDelayMs }),
     });
+    const signature = await catalogSignature(db);
+    const { index, problem } = await this.buildIndex(model);
     const previous = this.current;
-    this.current = { version, model, index: null, denoiser };
-    this.problem = null;
-    await this.rebuildCatalog();
+    this.current = { active: { version, model, index, denoiser }, leases: 0, retired: false };
+    this.catalogBuiltFrom = signature;
+    this.catalogStale = false;
+    this.problem = problem;
     if (previous !== null) {
-      previous.denoiser.close();
-      await previous.model.dispose();
+      previous.retired = true;
+      if (previous.leases === 0) await this.dispose(previous);
     }
     logger.info('model loaded', {
       version: version.id,
       preset: version.preset,
       dir: version.artifactDir,
-      catalogItems: this.current.index?.size ?? 0,
+      catalogItems: index?.size ?? 0,
       ms: Math.round(performance.now() - started),
     });
   }
 
   private async rebuildCatalog(): Promise<void> {
-    const current = this.current;
-    if (current === null) return;
+    const loaded = this.current;
+    if (loaded === null) return;
     this.catalogStale = false;
+    const signature = await catalogSignature(this.options.db);
+    const { index, problem } = await this.buildIndex(loaded.active.model);
+    // Swapped in whole: requests meanwhile kept the previous projection.
+    loaded.active.index = index;
+    this.catalogBuiltFrom = signature;
+    this.problem = problem;
+  }
+
+  /** The catalog projected by the model's verifier; null with a reason when the widths disagree. */
+  private async buildIndex(
+    model: RebecaModel,
+  ): Promise<{ index: CatalogIndex | null; problem: string | null }> {
     const { db, logger } = this.options;
-    this.catalogBuiltFrom = await catalogSignature(db);
     const dim = await getCatalogDim(db);
-    if (dim === null) {
-      current.index = null;
-      return;
-    }
-    if (dim !== current.model.embeddingDim) {
-      current.index = null;
-      this.problem = `the catalog's embeddings have width ${dim}, the model's ${current.model.embeddingDim}`;
-      logger.warn('catalog and model disagree', { reason: this.problem });
-      return;
+    if (dim === null) return { index: null, problem: null };
+    if (dim !== model.embeddingDim) {
+      const problem = `the catalog's embeddings have width ${dim}, the model's ${model.embeddingDim}`;
+      logger.warn('catalog and model disagree', { reason: problem });
+      return { index: null, problem };
     }
     const rows = await loadCatalogRows(db, dim);
-    current.index = await CatalogIndex.build(
-      { ids: rows.ids, embeddings: rows.embeddings, dim },
-      current.model.verifier,
-    );
+    return {
+      index: await CatalogIndex.build({ ids: rows.ids, embeddings: rows.embeddings, dim }, model.verifier),
+      problem: null,
+    };
+  }
+
+  private async dispose(loaded: Loaded): Promise<void> {
+    loaded.active.denoiser.close();
+    await loaded.active.model.dispose();
   }
 }
 

@@ -1,7 +1,9 @@
 import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
+import { insertJob } from '../../src/db/queries/jobs.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { type MemoryEventBus } from '../../src/services/generation/events.js';
 import { importDemoWorldIfEmpty } from '../../src/services/ingestion/demo-world.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { collect, wsClient } from '../helpers/subscriptions.js';
@@ -124,5 +126,55 @@ describe('the demo model on the demo world', () => {
     expect((await gateway.data(CancelGenerationDocument, { job: job.id })).cancelGeneration.status).toBe(
       'CANCELLED',
     );
+  });
+
+  it('releases a subscription as soon as the client unsubscribes, even while no event comes', async () => {
+    const bus = gateway.services.bus as MemoryEventBus;
+    // A queued job that nothing runs: after its stored state, no event will ever come.
+    const user = await gateway.services.users.requireUser('u-006');
+    const job = await insertJob(gateway.services.db, {
+      userId: user.id,
+      count: 1,
+      sampler: 'ddim',
+      steps: 10,
+      guidanceScale: 5,
+      seed: 1,
+    });
+    const events = await collect(client, WatchGenerationDocument, { job: job.id }, { until: () => true });
+    expect(events[0]?.generationProgress.status).toBe('QUEUED');
+    for (let i = 0; i < 100 && bus.listenerCount('progress', job.id) > 0; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(bus.listenerCount('progress', job.id)).toBe(0);
+    await gateway.data(CancelGenerationDocument, { job: job.id });
+  });
+
+  it('refuses more than 8 unfinished jobs per user with RESOURCE_EXHAUSTED', async () => {
+    const jobs: string[] = [];
+    try {
+      for (let i = 0; i < 8; i += 1) {
+        jobs.push(
+          (await gateway.data(GenerateDocument, { user: 'u-005', count: 1, sampler: 'DDPM', seed: i }))
+            .generate.id,
+        );
+      }
+      const ninth = await gateway.request(GenerateDocument, {
+        user: 'u-005',
+        count: 1,
+        sampler: 'DDPM',
+        seed: 99,
+      });
+      expect(ninth.errors?.[0]?.extensions?.code).toBe('RESOURCE_EXHAUSTED');
+    } finally {
+      for (const job of jobs) await gateway.data(CancelGenerationDocument, { job });
+    }
+    const after = await gateway.data(GenerateDocument, {
+      user: 'u-005',
+      count: 1,
+      steps: 5,
+      sampler: 'DDIM',
+      seed: 1,
+    });
+    expect(after.generate.status).toBe('QUEUED');
   });
 });

@@ -162,10 +162,14 @@ describe.runIf(adminUrl !== undefined && redisUrl !== undefined)(
         )
       ).map((event) => event.generationProgress);
       expect(killed).toBe(true);
+      // One loss is within BullMQ's recoveries: another worker runs the job again from the start (same
+      // seed) and it succeeds; subscribers see the steps restart.
       const last = events.at(-1);
-      // Recovered (re-run from step 0) or failed with a stable code: never stuck, never lost.
-      if (last?.status === 'SUCCEEDED') expect(last.job.items).toHaveLength(64);
-      else expect(last).toMatchObject({ status: 'FAILED', errorCode: 'WORKER_LOST' });
+      expect(last).toMatchObject({ status: 'SUCCEEDED', step: 1000 });
+      expect(last?.job.items).toHaveLength(64);
+      const steps = events.slice(1, -1).map((event) => event.step);
+      const restartedAt = steps.findIndex((step, i) => i > 0 && step < (steps[i - 1] as number));
+      expect(restartedAt).toBeGreaterThan(0);
       await replacement?.stop();
     }, 200_000);
   },

@@ -192,6 +192,14 @@ describe.each(testDatabases)('serving with the tiny model on $name', (engine) =>
     expect(recommend.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
+  it('refuses a subscription to an unknown job with NOT_FOUND over the WebSocket', async () => {
+    const error = await collect(client, WatchGenerationDocument, {
+      job: '00000000-0000-0000-0000-000000000000',
+    }).catch((caught: unknown) => caught as Error);
+    expect(String(error)).toMatch(/NOT_FOUND/);
+    expect(String(error)).toMatch(/does not exist/);
+  });
+
   it('lists model versions with their metrics', async () => {
     const versions = (await gateway.data(ModelVersionsDocument, {})).modelVersions;
     expect(versions).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { type Database } from '../client.js';
 import { generatedItems, generationJobs, type JobStatus } from '../schema.js';
 import { toRealArrayLiteral } from '../real-array.js';
@@ -7,7 +7,6 @@ export type GenerationJobRow = typeof generationJobs.$inferSelect;
 export type GeneratedItemRow = typeof generatedItems.$inferSelect;
 export type GenerationJobWrite = typeof generationJobs.$inferInsert;
 
-export const FINISHED_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 export const OPEN_STATUSES: readonly JobStatus[] = ['queued', 'running'];
 
 export async function insertJob(db: Database, job: GenerationJobWrite): Promise<GenerationJobRow> {
@@ -147,4 +146,16 @@ export function findGeneratedItems(db: Database, ids: readonly string[]): Promis
     .select()
     .from(generatedItems)
     .where(inArray(generatedItems.id, [...ids]));
+}
+
+/** Unfinished jobs of one user, and overall. */
+export async function countOpenJobs(db: Database, userId: number): Promise<{ user: number; total: number }> {
+  const [row] = await db
+    .select({
+      total: count(),
+      user: sql<number>`count(*) filter (where ${generationJobs.userId} = ${userId})`.mapWith(Number),
+    })
+    .from(generationJobs)
+    .where(inArray(generationJobs.status, [...OPEN_STATUSES]));
+  return { user: row?.user ?? 0, total: row?.total ?? 0 };
 }

@@ -23,7 +23,8 @@ export class GenerationJob {
   step!: number;
   @Field(() => String, {
     nullable: true,
-    description: 'Why it failed: MODEL_NOT_READY, USER_NOT_IN_MODEL, SAMPLING_FAILED or WORKER_LOST.',
+    description:
+      'Why it failed: MODEL_NOT_READY, USER_NOT_IN_MODEL, SAMPLING_FAILED, WORKER_LOST or QUEUE_UNAVAILABLE.',
   })
   errorCode!: string | null;
   @Field(() => GraphQLDateTime)

@@ -58,6 +58,11 @@ export class MemoryEventBus implements EventBus {
     })();
   }
 
+  /** Subscribers of one topic and key in this process (diagnostics, tests). */
+  listenerCount(topic: keyof Topics, key: string): number {
+    return this.emitter.listenerCount(channel(topic, key));
+  }
+
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
   }
@@ -68,7 +73,8 @@ export class RedisEventBus implements EventBus {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly local = new MemoryEventBus();
-  private readonly counts = new Map<string, number>();
+  /** Subscribers per channel, and the SUBSCRIBE every one of them waits for. */
+  private readonly channels = new Map<string, { count: number; ready: Promise<unknown> }>();
 
   constructor(url: string) {
     this.publisher = new Redis(url, { maxRetriesPerRequest: 3 });
@@ -76,7 +82,13 @@ export class RedisEventBus implements EventBus {
     this.subscriber.on('message', (name: string, message: string) => {
       const [, topic, key] = /^rebeca:([^:]+):(.*)$/.exec(name) ?? [];
       if (topic === undefined || key === undefined) return;
-      void this.local.publish(topic as keyof Topics, key, JSON.parse(message) as never);
+      let payload: unknown;
+      try {
+        payload = JSON.parse(message);
+      } catch {
+        return;
+      }
+      void this.local.publish(topic as keyof Topics, key, payload as never);
     });
   }
 
@@ -87,17 +99,28 @@ export class RedisEventBus implements EventBus {
   async subscribe<T extends keyof Topics>(topic: T, key: string, signal: AbortSignal) {
     const name = channel(topic, key);
     const events = await this.local.subscribe(topic, key, signal);
-    const count = this.counts.get(name) ?? 0;
-    this.counts.set(name, count + 1);
-    if (count === 0) await this.subscriber.subscribe(name);
+    let entry = this.channels.get(name);
+    if (entry === undefined) {
+      entry = { count: 0, ready: this.subscriber.subscribe(name) };
+      this.channels.set(name, entry);
+    }
+    entry.count += 1;
     const release = () => {
-      const left = (this.counts.get(name) ?? 1) - 1;
-      if (left > 0) this.counts.set(name, left);
-      else {
-        this.counts.delete(name);
+      const current = this.channels.get(name);
+      if (current === undefined) return;
+      current.count -= 1;
+      if (current.count === 0) {
+        this.channels.delete(name);
         void this.subscriber.unsubscribe(name).catch(() => undefined);
       }
     };
+    try {
+      // Every subscriber, not only the first, returns once Redis has confirmed the channel.
+      await entry.ready;
+    } catch (error) {
+      release();
+      throw error;
+    }
     if (signal.aborted) release();
     else signal.addEventListener('abort', release, { once: true });
     return events;

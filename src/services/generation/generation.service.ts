@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { type Database } from '../../db/client.js';
 import {
+  countOpenJobs,
   findJob,
   findOpenJobForUser,
   type GenerationJobRow,
@@ -9,7 +10,12 @@ import {
   transitionJob,
 } from '../../db/queries/jobs.js';
 import { type SamplerKind } from '../../db/schema.js';
-import { BadUserInputError, ModelNotReadyError, NotFoundError } from '../../errors.js';
+import {
+  BadUserInputError,
+  ModelNotReadyError,
+  NotFoundError,
+  ResourceExhaustedError,
+} from '../../errors.js';
 import { type ModelRuntime } from '../model-runtime.js';
 import { type UserService } from '../users.service.js';
 import { type EventBus, type ProgressPayload } from './events.js';
@@ -20,6 +26,10 @@ import { progressFromJob, TERMINAL } from './progress.js';
 export const MAX_COUNT = 64;
 /** Guidance scales outside this range are refused (the paper sweeps 3.5..20). */
 export const MAX_GUIDANCE = 50;
+/** Unfinished (queued or running) jobs one user may have. */
+export const MAX_OPEN_JOBS_PER_USER = 8;
+/** Unfinished jobs overall; beyond it `generate` answers RESOURCE_EXHAUSTED. */
+export const MAX_OPEN_JOBS = 1000;
 
 export interface GenerateRequest {
   user: string;
@@ -66,6 +76,7 @@ export class GenerationService {
     const seed = request.seed ?? randomInt(0, 2 ** 31 - 1);
     if (!Number.isInteger(seed) || seed < 0)
       throw new BadUserInputError('seed must be a non-negative integer');
+    await this.checkCapacity(user.id);
     const job = await insertJob(this.db, {
       userId: user.id,
       modelVersionId: active.version.id,
@@ -75,9 +86,35 @@ export class GenerationService {
       guidanceScale,
       seed,
     });
-    await this.queue.enqueue(job.id);
+    // Published before enqueueing: with Redis a worker's first steps must not overtake it.
     await this.bus.publish('progress', job.id, progressFromJob(job));
+    try {
+      await this.queue.enqueue(job.id);
+    } catch (error) {
+      // A job nobody will run must not stay queued (it would block the user's pool forever).
+      const failed = await transitionJob(this.db, job.id, ['queued'], {
+        status: 'failed',
+        errorCode: 'QUEUE_UNAVAILABLE',
+        errorMessage: (error as Error).message,
+        finishedAt: new Date(),
+      });
+      if (failed !== undefined) await this.bus.publish('progress', job.id, progressFromJob(failed));
+      throw new Error('the generation queue is unavailable', { cause: error });
+    }
     return job;
+  }
+
+  /** Refuse new jobs beyond the per-user and overall limits of unfinished jobs. */
+  private async checkCapacity(userId: number): Promise<void> {
+    const { user, total } = await countOpenJobs(this.db, userId);
+    if (user >= MAX_OPEN_JOBS_PER_USER) {
+      throw new ResourceExhaustedError(
+        `this user already has ${user} unfinished generation jobs (at most ${MAX_OPEN_JOBS_PER_USER}); wait or cancel one`,
+      );
+    }
+    if (total >= MAX_OPEN_JOBS) {
+      throw new ResourceExhaustedError(`${total} generation jobs are waiting or running; try again later`);
+    }
   }
 
   /** The user's unfinished job, or a new one with default parameters. */
@@ -87,8 +124,12 @@ export class GenerationService {
     return this.generate({ user: userExternalId, count: 4, steps: 50, sampler: 'ddim' });
   }
 
+  async findJob(id: string): Promise<GenerationJobRow | undefined> {
+    return UUID.test(id) ? findJob(this.db, id) : undefined;
+  }
+
   async requireJob(id: string): Promise<GenerationJobRow> {
-    const job = UUID.test(id) ? await findJob(this.db, id) : undefined;
+    const job = await this.findJob(id);
     if (job === undefined) throw new NotFoundError(`generation job "${id}" does not exist`);
     return job;
   }
@@ -130,8 +171,10 @@ export class GenerationService {
           yield event;
           return;
         }
-        // A job recovered from a dead worker starts over from step 0: let the restart through.
-        if (event.step === lastStep) continue;
+        // Events buffered while the state was read may be older than it: drop them. A job recovered
+        // from a dead worker starts over: its step 1 goes through.
+        if (event.step <= lastStep && !(event.status === 'running' && event.step === 1 && lastStep > 1))
+          continue;
         lastStep = event.step;
         if (event.status === 'running' && event.step % every !== 0 && event.step !== event.totalSteps)
           continue;

@@ -98,7 +98,8 @@ export class RedisJobQueue implements JobQueue {
 export function startRedisWorker(options: {
   url: string;
   run: RunJob;
-  onLost: (jobId: string, reason: string) => Promise<void>;
+  /** A job BullMQ gave up on: `stalled` when its workers died (lock lost) too many times. */
+  onFailed: (jobId: string, reason: string, stalled: boolean) => Promise<void>;
   logger: Logger;
   concurrency: number;
   timing?: RedisQueueTiming;
@@ -125,7 +126,8 @@ export function startRedisWorker(options: {
       jobId: job.data.jobId,
       error: error.message,
     });
-    void options.onLost(job.data.jobId, error.message).catch(() => undefined);
+    const stalled = /stalled/i.test(error.message);
+    void options.onFailed(job.data.jobId, error.message, stalled).catch(() => undefined);
   });
   worker.on('error', (error) => options.logger.error('worker connection error', { error }));
   return { close: () => worker.close() };

@@ -14,7 +14,8 @@ import { type EventBus, type ProgressPayload } from './events.js';
 import { TERMINAL } from './progress.js';
 
 /** Stable codes a failed job carries (GenerationJob.errorCode). */
-export type JobErrorCode = 'MODEL_NOT_READY' | 'USER_NOT_IN_MODEL' | 'SAMPLING_FAILED' | 'WORKER_LOST';
+export type JobErrorCode =
+  'MODEL_NOT_READY' | 'USER_NOT_IN_MODEL' | 'SAMPLING_FAILED' | 'WORKER_LOST' | 'QUEUE_UNAVAILABLE';
 
 /** Step numbers are written to the database at most this often; subscribers get every step. */
 const STEP_WRITE_INTERVAL_MS = 250;
@@ -51,52 +52,52 @@ export class JobRunner {
   readonly run = async (jobId: string): Promise<void> => {
     const job = await findJob(this.db, jobId);
     if (job === undefined || TERMINAL.has(job.status) || this.shutdown.signal.aborted) return;
-    const active = await this.runtime.active();
-    if (active === null) {
+    // The lease keeps this model version's session alive until the job ends, even if another version
+    // is activated meanwhile.
+    const lease = await this.runtime.acquire();
+    if (lease === null) {
       return this.fail(job, 'MODEL_NOT_READY', this.runtime.notReadyReason ?? 'no model');
     }
-    const [user] = await findUsersByIds(this.db, [job.userId]);
-    const userRow = user === undefined ? undefined : active.model.priorUserRow(user.externalId);
-    if (user === undefined || userRow === undefined) {
-      return this.fail(job, 'USER_NOT_IN_MODEL', 'the model was trained without this user');
-    }
-    const startedAt = new Date();
-    const running = await transitionJob(this.db, jobId, ['queued', 'running'], {
-      status: 'running',
-      step: 0,
-      startedAt,
-      modelVersionId: active.version.id,
-      errorCode: null,
-      errorMessage: null,
-    });
-    if (running === undefined) return;
-
     const cancel = new AbortController();
     const listening = new AbortController();
-    const stopListening = () => listening.abort();
-    const onShutdown = () => cancel.abort();
-    this.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+    const signal = AbortSignal.any([cancel.signal, this.shutdown.signal]);
+    let running: GenerationJobRow | undefined;
     try {
+      const active = lease.active;
+      const [user] = await findUsersByIds(this.db, [job.userId]);
+      const userRow = user === undefined ? undefined : active.model.priorUserRow(user.externalId);
+      if (user === undefined || userRow === undefined) {
+        return await this.fail(job, 'USER_NOT_IN_MODEL', 'the model was trained without this user');
+      }
       const cancels = await this.bus.subscribe('cancel', jobId, listening.signal);
       void (async () => {
         for await (const _ of cancels) cancel.abort();
-      })();
-      // A cancel may have landed between reading the job and subscribing: look once more.
-      if ((await findJob(this.db, jobId))?.status !== 'running') return;
-      await this.sample(running, active, userRow, user.externalId, startedAt, cancel.signal);
+      })().catch((error: unknown) => this.logger.warn('cancel listener failed', { jobId, error }));
+      const startedAt = new Date();
+      // Only from queued or running (a job recovered from a dead worker): a cancelled job stays so.
+      running = await transitionJob(this.db, jobId, ['queued', 'running'], {
+        status: 'running',
+        step: 0,
+        startedAt,
+        modelVersionId: active.version.id,
+        errorCode: null,
+        errorMessage: null,
+      });
+      if (running === undefined) return;
+      await this.sample(running, active, userRow, user.externalId, startedAt, signal);
     } catch (error) {
-      if (cancel.signal.aborted) {
-        if (this.shutdown.signal.aborted) {
-          await transitionJob(this.db, jobId, ['running'], { status: 'queued', step: 0 });
-          this.logger.info('generation job interrupted by shutdown; queued again', { jobId });
-        }
+      if (this.shutdown.signal.aborted && running !== undefined) {
+        await transitionJob(this.db, jobId, ['running'], { status: 'queued', step: 0 });
+        this.logger.info('generation job interrupted by shutdown; queued again', { jobId });
         return;
       }
+      // A cancel already ended the job in the database (GenerationService.cancel).
+      if (cancel.signal.aborted) return;
       this.logger.error('generation job failed', { jobId, error });
-      await this.fail(running, 'SAMPLING_FAILED', (error as Error).message);
+      await this.fail(running ?? job, 'SAMPLING_FAILED', (error as Error).message);
     } finally {
-      stopListening();
-      this.shutdown.signal.removeEventListener('abort', onShutdown);
+      listening.abort();
+      lease.release();
     }
   };
 
