@@ -85,6 +85,8 @@ export const modelVersions = pgTable(
     artifactDir: text('artifact_dir').notNull(),
     datasetHash: text('dataset_hash'),
     metrics: jsonb('metrics').notNull().default({}),
+    /** When the ratings it learned from were read (the snapshot's time); later ratings are new to it. */
+    ratingsAsOf: timestamp('ratings_as_of', { withTimezone: true, mode: 'date' }),
     active: boolean('active').notNull().default(false),
     createdAt: createdAt(),
   },

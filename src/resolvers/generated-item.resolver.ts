@@ -73,6 +73,6 @@ export class GeneratedItemResolver {
 
   @FieldResolver(() => Image, { nullable: true, description: 'Null when no image decoder is configured.' })
   async image(@Root() item: GeneratedItem, @Ctx() { services }: GatewayContext): Promise<Image | null> {
-    return services.decoder.decode(Float32Array.from(item.embedding));
+    return services.images.imageFor(item.id, Float32Array.from(item.embedding));
   }
 }

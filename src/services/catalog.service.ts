@@ -9,7 +9,7 @@ import {
   upsertItemRows,
 } from '../db/queries/items.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
-import { assertEmbedding } from './embedding.js';
+import { assertEmbedding, MAX_TITLE_LENGTH, MAX_URL_LENGTH } from './embedding.js';
 import { checkFirst, decodeCursor, type Page, type PageArgs, toPage } from './pagination.js';
 import { checkExternalId } from './users.service.js';
 
@@ -37,6 +37,12 @@ export class CatalogService {
         throw new BadUserInputError(`items[${index}]: duplicate id "${input.externalId}"`);
       ids.add(input.externalId);
       assertEmbedding(input.embedding, width, `items[${index}] ("${input.externalId}")`);
+      if ((input.title?.length ?? 0) > MAX_TITLE_LENGTH) {
+        throw new BadUserInputError(`items[${index}]: title longer than ${MAX_TITLE_LENGTH} characters`);
+      }
+      if ((input.imageUrl?.length ?? 0) > MAX_URL_LENGTH) {
+        throw new BadUserInputError(`items[${index}]: imageUrl longer than ${MAX_URL_LENGTH} characters`);
+      }
     });
     const written = await this.db.transaction(async (tx) => {
       const tdb = tx as unknown as Database;

@@ -1,8 +1,16 @@
 import { BadUserInputError } from '../errors.js';
 
+/** Widest embedding accepted: the first item stored fixes the catalog's width for good. */
+export const MAX_EMBEDDING_DIM = 16_384;
+/** Longest title and image URL stored. */
+export const MAX_TITLE_LENGTH = 1_000;
+export const MAX_URL_LENGTH = 4_096;
+
 /** Why an embedding cannot be stored, or null when it can. */
 export function embeddingProblem(embedding: ArrayLike<number>, expectedDim: number | null): string | null {
   if (embedding.length === 0) return 'embedding is empty';
+  if (embedding.length > MAX_EMBEDDING_DIM)
+    return `embedding has width ${embedding.length}, at most ${MAX_EMBEDDING_DIM}`;
   if (expectedDim !== null && embedding.length !== expectedDim) {
     return `embedding has width ${embedding.length}, the catalog's is ${expectedDim}`;
   }

@@ -5,6 +5,7 @@ import { CatalogService } from './catalog.service.js';
 import { EvaluationService } from './evaluation.service.js';
 import { HttpImageDecoder } from './decoders/http-decoder.js';
 import { type ImageDecoder, noDecoder } from './decoders/image-decoder.js';
+import { ImageCache } from './decoders/image-cache.js';
 import { WorldDecoder } from './decoders/world-decoder.js';
 import { type EventBus, MemoryEventBus, RedisEventBus } from './generation/events.js';
 import { GenerationService } from './generation/generation.service.js';
@@ -30,7 +31,8 @@ export interface Services {
   recommendation: RecommendationService;
   models: { listVersions(): Promise<ModelVersionRow[]> };
   evaluation: EvaluationService;
-  decoder: ImageDecoder;
+  /** Images of generated items (decoded once per item, then remembered). */
+  images: ImageCache;
   /** Events between the parts of the gateway (in memory, or Redis pub/sub). */
   bus: EventBus;
   /** Fresh batch loaders for one request. */
@@ -122,7 +124,7 @@ export async function startServices(options: {
     recommendation: new RecommendationService(db, users, runtime, generation),
     models: { listVersions: () => listModelVersions(db) },
     evaluation: new EvaluationService(db, runtime),
-    decoder: createDecoder(config.IMAGE_DECODER),
+    images: new ImageCache(createDecoder(config.IMAGE_DECODER)),
     bus,
     createLoaders: () => createLoaders(db),
     async close() {

@@ -52,6 +52,8 @@ export async function registerModelArtifact(
   db: Database,
   dir: string,
   activate: boolean,
+  /** When the training snapshot was read; default: now (everything rated so far counts as seen). */
+  ratingsAsOf?: Date,
 ): Promise<ModelVersionRow> {
   const artifactDir = resolve(dir);
   const manifest = await readManifest(artifactDir);
@@ -61,6 +63,7 @@ export async function registerModelArtifact(
     artifactDir,
     datasetHash: manifest.datasetHash ?? null,
     metrics: { training: manifest.metrics ?? {}, verifier: manifest.verifier.metrics ?? {} },
+    ratingsAsOf: ratingsAsOf ?? new Date(),
   });
   if (activate) {
     await activateModelVersion(db, row.id);

@@ -76,7 +76,7 @@ export async function trainModel(
   if (result.code !== 0) throw new TrainingError(`training failed (exit code ${result.code})`);
   const reported = /ARTIFACT (.+)\s*$/.exec(result.stdout.trim())?.[1];
   const dir = reported === undefined ? artifactDir : reported.trim();
-  const version = await registerModelArtifact(db, dir, options.activate);
+  const version = await registerModelArtifact(db, dir, options.activate, new Date(snapshot.createdAt));
   return { snapshot, artifactDir: dir, version };
 }
 

@@ -35,7 +35,7 @@ export async function resolveUserTaste(db: Database, active: ActiveModel, user: 
       ratedRows.add(row);
       ratings.push({ row, liked: rating.score >= LIKE_THRESHOLD });
     }
-    if (rating.updatedAt > version.createdAt) changedSinceTraining = true;
+    if (rating.updatedAt > (version.ratingsAsOf ?? version.createdAt)) changedSinceTraining = true;
   }
   const trainedRow = model.verifier.userRow(user.externalId);
   if (trainedRow !== undefined && !changedSinceTraining) {

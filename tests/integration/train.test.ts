@@ -39,6 +39,8 @@ describe('train command', () => {
     });
     expect(result.snapshot.counts).toMatchObject({ items: 300, ratings: 732, users: 14 });
     expect(result.version).toMatchObject({ preset: 'tiny', embeddingDim: 16, active: true });
+    // Ratings after the snapshot are news to this model (their users get a fitted vector).
+    expect(result.version.ratingsAsOf?.toISOString()).toBe(result.snapshot.createdAt);
     expect((await findActiveModelVersion(database.db))?.id).toBe(result.version.id);
     const model = await loadModel(result.artifactDir);
     try {

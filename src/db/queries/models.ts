@@ -10,6 +10,7 @@ export interface ModelVersionWrite {
   artifactDir: string;
   datasetHash: string | null;
   metrics: unknown;
+  ratingsAsOf?: Date | null;
 }
 
 /** Register an artifact folder (once; registering it again returns the existing row). */

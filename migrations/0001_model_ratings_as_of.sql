@@ -1,0 +1,1 @@
+ALTER TABLE "model_versions" ADD COLUMN "ratings_as_of" timestamp with time zone;
