@@ -104,6 +104,29 @@ export class CatalogIndex {
     return this.select(cosines, k, excludeRows);
   }
 
+  /**
+   * {@link nearest} in chunks of rows with the event loop free between them: a 40k x 1024 scan takes
+   * ~50 ms, which must not stall a serving process (progress previews call this during generation).
+   * Uses its own score buffer, since other calls may run between the chunks.
+   */
+  async nearestYielding(embedding: Float32Array, k: number, chunkRows = 2048): Promise<CatalogHit[]> {
+    const D = this.catalog.dim;
+    if (embedding.length !== D) throw new Error(`embedding width ${embedding.length} is not ${D}`);
+    let norm = 0;
+    for (let j = 0; j < D; j += 1) norm += (embedding[j] as number) ** 2;
+    const inverse = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    const E = this.catalog.embeddings;
+    const cosines = new Float32Array(this.size);
+    for (let start = 0; start < this.size; start += chunkRows) {
+      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const end = Math.min(this.size, start + chunkRows);
+      for (let i = start; i < end; i += 1) {
+        cosines[i] = dot(E, i * D, embedding, 0, D) * inverse * (this.inverseNorms[i] as number);
+      }
+    }
+    return this.select(cosines, k);
+  }
+
   private computeLogits(user: UserFactors, out: Float32Array): Float32Array {
     const d = this.rank;
     if (user.vector.length !== d) throw new Error(`user vector width ${user.vector.length} is not ${d}`);

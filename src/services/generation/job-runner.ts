@@ -139,7 +139,8 @@ export class JobRunner {
         }
         if (index !== null && (performance.now() >= this.nextPreviewAt || event.step === event.totalSteps)) {
           const started = performance.now();
-          previewNearestItemId = index.nearest(event.estimate.subarray(0, dim), 1)[0]?.id ?? null;
+          previewNearestItemId =
+            (await index.nearestYielding(event.estimate.subarray(0, dim), 1))[0]?.id ?? null;
           const took = performance.now() - started;
           this.nextPreviewAt = performance.now() + (took * (1 - PREVIEW_CPU_SHARE)) / PREVIEW_CPU_SHARE;
         }
