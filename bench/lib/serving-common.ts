@@ -20,23 +20,9 @@ export function hasFlag(name: string): boolean {
   return process.argv.includes(`--${name}`);
 }
 
-export interface Spread {
-  median: number;
-  min: number;
-  max: number;
-  n: number;
-}
+import { type Spread } from './measure.js';
 
-export function spread(values: readonly number[]): Spread {
-  if (values.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN, n: 0 };
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median =
-    sorted.length % 2 === 1
-      ? (sorted[mid] as number)
-      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-  return { median, min: sorted[0] as number, max: sorted[sorted.length - 1] as number, n: sorted.length };
-}
+export { spread, type Spread } from './measure.js';
 
 /** Nearest-rank percentile (p in 0..100). */
 export function percentile(values: readonly number[], p: number): number {

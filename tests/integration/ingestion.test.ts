@@ -70,6 +70,11 @@ describe.each(testDatabases)('ingestion on $name', (engine) => {
       /ratings\.csv:41: unknown item "nope\.jpg"/,
     ],
     [
+      'an unterminated quote',
+      (lines: string[]) => lines.splice(20, 1, 'worker1,"img_0001.jpg,3'),
+      /ratings\.csv:21: unterminated quoted field/,
+    ],
+    [
       'an empty score',
       (lines: string[]) => lines.splice(12, 1, 'worker2,img_0003.jpg,'),
       /ratings\.csv:13: score/,

@@ -1,11 +1,10 @@
 import { basename } from 'node:path';
 import { type Database } from '../../db/client.js';
 import { claimCatalogDim, type ItemWrite, upsertItemRows } from '../../db/queries/items.js';
-import { CsvSyntaxError, readCsv } from '../../lib/csv.js';
 import { NpyRowReader } from '../../lib/npy.js';
 import { type ProgressListener } from '../../lib/progress.js';
 import { embeddingProblem } from '../embedding.js';
-import { ImportError } from './import-error.js';
+import { ImportError, importedCsv } from './import-error.js';
 
 export interface ImportItemsOptions {
   itemsPath: string;
@@ -77,40 +76,34 @@ export async function importItems(db: Database, options: ImportItemsOptions): Pr
         options.onProgress?.({ phase: `items ${file}`, done: rows, total: embeddings.rows });
       };
       let columns: { id: number; title: number; imageUrl: number } | null = null;
-      try {
-        for await (const record of readCsv(options.itemsPath)) {
-          if (columns === null) {
-            columns = itemColumns(record.fields, file, record.line);
-            continue;
-          }
-          const externalId = (record.fields[columns.id] ?? '').trim();
-          if (externalId === '') throw new ImportError(file, record.line, 'empty item_id');
-          if (seen.has(externalId))
-            throw new ImportError(file, record.line, `duplicate item_id "${externalId}"`);
-          seen.add(externalId);
-          if (rows >= embeddings.rows) {
-            throw new ImportError(
-              file,
-              record.line,
-              `more items than ${npyName} has rows (${embeddings.rows})`,
-            );
-          }
-          const title = columns.title < 0 ? '' : (record.fields[columns.title] ?? '');
-          const imageUrl = columns.imageUrl < 0 ? '' : (record.fields[columns.imageUrl] ?? '');
-          batch.push({
-            externalId,
-            title: title === '' ? null : title,
-            imageUrl: imageUrl === '' ? null : imageUrl,
-            embedding: [],
-            line: record.line,
-          });
-          rows += 1;
-          if (batch.length >= batchSize) await flush();
+      for await (const record of importedCsv(options.itemsPath, file)) {
+        if (columns === null) {
+          columns = itemColumns(record.fields, file, record.line);
+          continue;
         }
-      } catch (error) {
-        if (error instanceof CsvSyntaxError)
-          throw new ImportError(file, error.line, error.message.replace(/^line \d+: /, ''));
-        throw error;
+        const externalId = (record.fields[columns.id] ?? '').trim();
+        if (externalId === '') throw new ImportError(file, record.line, 'empty item_id');
+        if (seen.has(externalId))
+          throw new ImportError(file, record.line, `duplicate item_id "${externalId}"`);
+        seen.add(externalId);
+        if (rows >= embeddings.rows) {
+          throw new ImportError(
+            file,
+            record.line,
+            `more items than ${npyName} has rows (${embeddings.rows})`,
+          );
+        }
+        const title = columns.title < 0 ? '' : (record.fields[columns.title] ?? '');
+        const imageUrl = columns.imageUrl < 0 ? '' : (record.fields[columns.imageUrl] ?? '');
+        batch.push({
+          externalId,
+          title: title === '' ? null : title,
+          imageUrl: imageUrl === '' ? null : imageUrl,
+          embedding: [],
+          line: record.line,
+        });
+        rows += 1;
+        if (batch.length >= batchSize) await flush();
       }
       if (columns === null) throw new ImportError(file, null, 'the file is empty (no header)');
       await flush();

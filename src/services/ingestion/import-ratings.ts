@@ -3,9 +3,8 @@ import { type Database } from '../../db/client.js';
 import { itemIdMap } from '../../db/queries/items.js';
 import { type RatingWrite, upsertRatingRows } from '../../db/queries/ratings.js';
 import { ensureUsers } from '../../db/queries/users.js';
-import { CsvSyntaxError, readCsv } from '../../lib/csv.js';
 import { type ProgressListener } from '../../lib/progress.js';
-import { ImportError } from './import-error.js';
+import { ImportError, importedCsv } from './import-error.js';
 import { type ImportSummary } from './import-items.js';
 
 export interface ImportRatingsOptions {
@@ -54,31 +53,25 @@ export async function importRatings(db: Database, options: ImportRatingsOptions)
       options.onProgress?.({ phase: `ratings ${file}`, done: rows });
     };
     let columns: { user: number; item: number; score: number } | null = null;
-    try {
-      for await (const record of readCsv(options.ratingsPath)) {
-        if (columns === null) {
-          columns = ratingColumns(record.fields, file, record.line);
-          continue;
-        }
-        const user = (record.fields[columns.user] ?? '').trim();
-        const item = (record.fields[columns.item] ?? '').trim();
-        const scoreText = (record.fields[columns.score] ?? '').trim();
-        if (user === '') throw new ImportError(file, record.line, 'empty user id');
-        const itemId = itemIds.get(item);
-        if (itemId === undefined)
-          throw new ImportError(file, record.line, `unknown item "${item}" (import items first)`);
-        const score = Number(scoreText);
-        if (!/^\d+$/.test(scoreText) || score < 1 || score > 5) {
-          throw new ImportError(file, record.line, `score must be an integer 1..5, got "${scoreText}"`);
-        }
-        batch.set(`${user}\u0000${itemId}`, { user, itemId, score });
-        rows += 1;
-        if (batch.size >= batchSize) await flush();
+    for await (const record of importedCsv(options.ratingsPath, file)) {
+      if (columns === null) {
+        columns = ratingColumns(record.fields, file, record.line);
+        continue;
       }
-    } catch (error) {
-      if (error instanceof CsvSyntaxError)
-        throw new ImportError(file, error.line, error.message.replace(/^line \d+: /, ''));
-      throw error;
+      const user = (record.fields[columns.user] ?? '').trim();
+      const item = (record.fields[columns.item] ?? '').trim();
+      const scoreText = (record.fields[columns.score] ?? '').trim();
+      if (user === '') throw new ImportError(file, record.line, 'empty user id');
+      const itemId = itemIds.get(item);
+      if (itemId === undefined)
+        throw new ImportError(file, record.line, `unknown item "${item}" (import items first)`);
+      const score = Number(scoreText);
+      if (!/^\d+$/.test(scoreText) || score < 1 || score > 5) {
+        throw new ImportError(file, record.line, `score must be an integer 1..5, got "${scoreText}"`);
+      }
+      batch.set(`${user}\u0000${itemId}`, { user, itemId, score });
+      rows += 1;
+      if (batch.size >= batchSize) await flush();
     }
     if (columns === null) throw new ImportError(file, null, 'the file is empty (no header)');
     await flush();
