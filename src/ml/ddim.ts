@@ -1,6 +1,7 @@
 import {
   alphaCumprodAt,
   leadingTimesteps,
+  timestepAt,
   type DenoisingScheduler,
   type NoiseSchedule,
   type Vector,
@@ -38,9 +39,7 @@ export class DdimScheduler implements DenoisingScheduler {
     prev: Vector,
     estimate: Vector,
   ): void {
-    const t = this.timesteps[index];
-    if (t === undefined)
-      throw new RangeError(`step index ${index} is outside 0..${this.timesteps.length - 1}`);
+    const t = timestepAt(this.timesteps, index);
     ddimStep(this.schedule, t, t - this.stride, this.eta, sample, predictedNoise, noise, prev, estimate);
   }
 }

@@ -1,6 +1,7 @@
 import {
   alphaCumprodAt,
   leadingTimesteps,
+  timestepAt,
   type DenoisingScheduler,
   type NoiseSchedule,
   type Vector,
@@ -30,7 +31,7 @@ export class DdpmScheduler implements DenoisingScheduler {
 
   /** The posterior variance of step `index` (fixed_small, floored at 1e-20 as diffusers). */
   variance(index: number): number {
-    const t = this.timestepAt(index);
+    const t = timestepAt(this.timesteps, index);
     const alphaProd = alphaCumprodAt(this.schedule, t);
     const alphaProdPrev = alphaCumprodAt(this.schedule, t - this.stride);
     const currentBeta = 1 - alphaProd / alphaProdPrev;
@@ -45,15 +46,8 @@ export class DdpmScheduler implements DenoisingScheduler {
     prev: Vector,
     estimate: Vector,
   ): void {
-    const t = this.timestepAt(index);
+    const t = timestepAt(this.timesteps, index);
     ddpmStep(this.schedule, t, t - this.stride, sample, predictedNoise, noise, prev, estimate);
-  }
-
-  private timestepAt(index: number): number {
-    const t = this.timesteps[index];
-    if (t === undefined)
-      throw new RangeError(`step index ${index} is outside 0..${this.timesteps.length - 1}`);
-    return t;
   }
 }
 

@@ -101,6 +101,13 @@ export interface DenoisingScheduler {
   ): void;
 }
 
+/** The training timestep of inference step `index`, or a RangeError naming the valid steps. */
+export function timestepAt(timesteps: Int32Array, index: number): number {
+  const t = timesteps[index];
+  if (t === undefined) throw new RangeError(`step index ${index} is outside 0..${timesteps.length - 1}`);
+  return t;
+}
+
 /** alpha_bar for a previous timestep; diffusers uses 1 before the first step ("set_alpha_to_one"). */
 export function alphaCumprodAt(schedule: NoiseSchedule, t: number): number {
   return t >= 0 ? (schedule.alphasCumprod[t] ?? Number.NaN) : 1;

@@ -1,26 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeNpy } from '../../src/lib/npy.js';
+import { tempDir as makeTempDir } from '../../src/lib/temp-dir.js';
+import { Xoshiro128 } from '../../src/lib/xoshiro128.js';
 
 /** A temporary folder removed by the returned cleanup. */
-export async function tempDir(
-  prefix = 'rebeca-test-',
-): Promise<{ path: string; cleanup: () => Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), prefix));
-  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
-}
-
-/** A deterministic pseudo-random generator for test data (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export function tempDir(prefix = 'rebeca-test-') {
+  return makeTempDir(prefix);
 }
 
 export interface SmallDataset {
@@ -37,7 +23,8 @@ export function makeDataset(
   perUser: number,
   seed = 1,
 ): SmallDataset {
-  const random = seededRandom(seed);
+  const rng = new Xoshiro128(seed);
+  const random = () => rng.nextFloat();
   const itemIds = Array.from({ length: items }, (_, i) => `img_${String(i).padStart(4, '0')}.jpg`);
   const embeddings = Float32Array.from({ length: items * dim }, () => random() * 4 - 2);
   const ratings: SmallDataset['ratings'] = [];
