@@ -9,6 +9,7 @@ WORLD_SEED="${WORLD_SEED:-1}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 npm run --silent cli -- world generate --seed "$WORLD_SEED" --preset demo --out "$tmp/world" >&2
-"$PY" -m training.rebeca.train --data "$tmp/world" --out models/demo --preset small --seed 0 --device cpu
+"$PY" -m training.rebeca.train --data "$tmp/world" --out models/demo --preset small --seed 0 --device cpu \
+  --truth "$tmp/world"
 "$PY" -m training.rebeca.evaluate_personalisation --model models/demo --world "$tmp/world" \
   --n 25 --permutations 1000 --seed 0 --out models/demo/personalisation.json

@@ -2,13 +2,14 @@
 
 Snapshot format: docs/FORMATS.md ("Dataset snapshot").
 """
+
 from __future__ import annotations
 
 import csv
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -24,11 +25,11 @@ class DataError(ValueError):
 @dataclass
 class Snapshot:
     path: str
-    item_ids: List[str]            # N external item ids, row order of embeddings
-    embeddings: np.ndarray         # [N, D] float32, raw
-    user_ids: np.ndarray           # [R] object (str): external user id of each rating
-    item_rows: np.ndarray          # [R] int64: row into item_ids / embeddings
-    scores: np.ndarray             # [R] int64 1..5
+    item_ids: List[str]  # N external item ids, row order of embeddings
+    embeddings: np.ndarray  # [N, D] float32, raw
+    user_ids: np.ndarray  # [R] object (str): external user id of each rating
+    item_rows: np.ndarray  # [R] int64: row into item_ids / embeddings
+    scores: np.ndarray  # [R] int64 1..5
     manifest: Dict
     unknown_item_ratings: int = 0  # ratings whose item is not in items.csv (dropped, counted)
 
@@ -42,8 +43,10 @@ class Snapshot:
 
 
 _RATING_ALIASES = {
-    "user_id": "user_id", "worker": "user_id",
-    "item_id": "item_id", "imagepair": "item_id",
+    "user_id": "user_id",
+    "worker": "user_id",
+    "item_id": "item_id",
+    "imagepair": "item_id",
     "score": "score",
 }
 
@@ -56,7 +59,7 @@ def _read_csv_rows(path: str) -> Tuple[List[str], List[List[str]]]:
         try:
             header = next(reader)
         except StopIteration:
-            raise DataError(f"{path}: empty file (a header line is required)")
+            raise DataError(f"{path}: empty file (a header line is required)") from None
         rows = [r for r in reader if r and any(c.strip() for c in r)]
     return [h.strip() for h in header], rows
 
@@ -81,8 +84,8 @@ def load_ratings(path: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
             cols[key] = i
     if set(cols) != {"user_id", "item_id", "score"}:
         raise DataError(
-            f"{path}: header must be 'user_id,item_id,score' or 'worker, imagePair, score' "
-            f"(got {','.join(header)!r})")
+            f"{path}: header must be 'user_id,item_id,score' or 'worker, imagePair, score' (got {','.join(header)!r})"
+        )
     ui, ii, si = cols["user_id"], cols["item_id"], cols["score"]
     n = len(rows)
     users = np.empty(n, dtype=object)
@@ -95,7 +98,7 @@ def load_ratings(path: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
             s = r[si].strip()
             v = float(s)
         except (IndexError, ValueError):
-            raise DataError(f"{path}: line {k + 2}: malformed row {r!r}")
+            raise DataError(f"{path}: line {k + 2}: malformed row {r!r}") from None
         if v != int(v) or not 1 <= v <= 5:
             raise DataError(f"{path}: line {k + 2}: score must be an integer 1..5 (got {s!r})")
         scores[k] = int(v)
@@ -108,7 +111,7 @@ def load_embeddings(path: str) -> np.ndarray:
     try:
         arr = np.load(path, allow_pickle=False)
     except Exception as e:  # noqa: BLE001
-        raise DataError(f"{path}: not a valid .npy file ({e})")
+        raise DataError(f"{path}: not a valid .npy file ({e})") from e
     if arr.ndim != 2:
         raise DataError(f"{path}: expected shape [N, D], got {list(arr.shape)}")
     if arr.dtype not in (np.float32, np.float64):
@@ -141,7 +144,7 @@ def load_snapshot(path: str) -> Snapshot:
             with open(mpath, encoding="utf-8") as f:
                 manifest = json.load(f)
         except json.JSONDecodeError as e:
-            raise DataError(f"{mpath}: invalid JSON ({e})")
+            raise DataError(f"{mpath}: invalid JSON ({e})") from e
         if manifest.get("kind") not in (None, "rebeca-dataset"):
             raise DataError(f"{mpath}: kind must be 'rebeca-dataset' (got {manifest.get('kind')!r})")
     item_ids = load_items(os.path.join(path, "items.csv"))
@@ -162,9 +165,16 @@ def load_snapshot(path: str) -> Snapshot:
     if not manifest.get("contentHash"):
         # a raw folder (e.g. a synthetic world) without a snapshot manifest: hash it ourselves
         manifest = dict(manifest, contentHash=content_hash(path))
-    return Snapshot(path=os.path.abspath(path), item_ids=item_ids, embeddings=emb,
-                    user_ids=users[known], item_rows=rows[known], scores=scores[known],
-                    manifest=manifest, unknown_item_ratings=unknown)
+    return Snapshot(
+        path=os.path.abspath(path),
+        item_ids=item_ids,
+        embeddings=emb,
+        user_ids=users[known],
+        item_rows=rows[known],
+        scores=scores[known],
+        manifest=manifest,
+        unknown_item_ratings=unknown,
+    )
 
 
 # -------------------------------------------------------------------------------------------------
@@ -174,6 +184,7 @@ def load_snapshot(path: str) -> Snapshot:
 @dataclass
 class Split:
     """Rows of the kept users, as indices into the snapshot's rating arrays."""
+
     train: np.ndarray
     validation: np.ndarray
     test: np.ndarray
@@ -182,14 +193,14 @@ class Split:
 @dataclass
 class Prepared:
     snapshot: Snapshot
-    like: np.ndarray                 # [R] int64 0/1 for every rating of the snapshot
-    kept_users: List[str]            # prior row -> external id (sorted)
-    user_row: np.ndarray             # [R] int64 prior row, -1 for ratings of dropped users
+    like: np.ndarray  # [R] int64 0/1 for every rating of the snapshot
+    kept_users: List[str]  # prior row -> external id (sorted)
+    user_row: np.ndarray  # [R] int64 prior row, -1 for ratings of dropped users
     split: Split
     dropped_ratings: int
-    preprocessing: Dict              # manifest block
-    all_users: List[str]             # every user with ratings (verifier rows, sorted)
-    verifier_row: np.ndarray         # [R] int64 verifier row of each rating
+    preprocessing: Dict  # manifest block
+    all_users: List[str]  # every user with ratings (verifier rows, sorted)
+    verifier_row: np.ndarray  # [R] int64 verifier row of each rating
 
 
 def _sort_key(u: str):
@@ -197,8 +208,14 @@ def _sort_key(u: str):
     return (0, int(u), u) if u.isdigit() else (1, 0, u)
 
 
-def preprocess(snap: Snapshot, min_likes: int = 100, validation_per_user: int = 10,
-               test_per_user: int = 10, split_seed: int = 42, like_threshold: int = 4) -> Prepared:
+def preprocess(
+    snap: Snapshot,
+    min_likes: int = 100,
+    validation_per_user: int = 10,
+    test_per_user: int = 10,
+    split_seed: int = 42,
+    like_threshold: int = 4,
+) -> Prepared:
     if min_likes < 0 or validation_per_user < 0 or test_per_user < 0:
         raise DataError("min-likes and held-out counts must be >= 0")
     like = (snap.scores >= like_threshold).astype(np.int64)
@@ -214,7 +231,8 @@ def preprocess(snap: Snapshot, min_likes: int = 100, validation_per_user: int = 
     if not kept:
         raise DataError(
             f"no user has >= {min_likes} liked items and >= {need_rows} ratings; "
-            f"lower --min-likes (the largest like count is {int(likes_per_user.max())})")
+            f"lower --min-likes (the largest like count is {int(likes_per_user.max())})"
+        )
     kindex = {u: k for k, u in enumerate(kept)}
     user_row = np.fromiter((kindex.get(u, -1) for u in snap.user_ids), dtype=np.int64, count=len(like))
 
@@ -226,26 +244,40 @@ def preprocess(snap: Snapshot, min_likes: int = 100, validation_per_user: int = 
     starts = np.searchsorted(sorted_rows, np.arange(len(kept)))
     ends = np.searchsorted(sorted_rows, np.arange(len(kept)), side="right")
     for r in range(len(kept)):
-        idx = order[starts[r]:ends[r]]
+        idx = order[starts[r] : ends[r]]
         perm = idx[rng.permutation(len(idx))]
         val.append(perm[:validation_per_user])
-        test.append(perm[validation_per_user:validation_per_user + test_per_user])
-        train.append(perm[validation_per_user + test_per_user:])
+        test.append(perm[validation_per_user : validation_per_user + test_per_user])
+        train.append(perm[validation_per_user + test_per_user :])
     cat = lambda xs: np.sort(np.concatenate(xs)).astype(np.int64) if xs else np.zeros(0, np.int64)  # noqa: E731
     split = Split(train=cat(train), validation=cat(val), test=cat(test))
     dropped = int((user_row < 0).sum())
     block = {
-        "likeThreshold": like_threshold, "minLikes": int(min_likes),
-        "validationPerUser": int(validation_per_user), "testPerUser": int(test_per_user),
-        "splitSeed": int(split_seed), "keptUsers": len(kept), "droppedRatings": dropped,
-        "totalUsers": n_all, "totalRatings": int(len(like)),
+        "likeThreshold": like_threshold,
+        "minLikes": int(min_likes),
+        "validationPerUser": int(validation_per_user),
+        "testPerUser": int(test_per_user),
+        "splitSeed": int(split_seed),
+        "keptUsers": len(kept),
+        "droppedRatings": dropped,
+        "totalUsers": n_all,
+        "totalRatings": int(len(like)),
         "unknownItemRatings": int(snap.unknown_item_ratings),
-        "trainRows": int(len(split.train)), "validationRows": int(len(split.validation)),
+        "trainRows": int(len(split.train)),
+        "validationRows": int(len(split.validation)),
         "testRows": int(len(split.test)),
     }
-    return Prepared(snapshot=snap, like=like, kept_users=kept, user_row=user_row, split=split,
-                    dropped_ratings=dropped, preprocessing=block, all_users=all_users,
-                    verifier_row=verifier_row)
+    return Prepared(
+        snapshot=snap,
+        like=like,
+        kept_users=kept,
+        user_row=user_row,
+        split=split,
+        dropped_ratings=dropped,
+        preprocessing=block,
+        all_users=all_users,
+        verifier_row=verifier_row,
+    )
 
 
 def splits_json(p: Prepared) -> Dict:
@@ -253,11 +285,17 @@ def splits_json(p: Prepared) -> Dict:
     s = p.snapshot
 
     def rec(idx: np.ndarray) -> List[Dict]:
-        return [{"user": str(s.user_ids[i]), "item": s.item_ids[int(s.item_rows[i])],
-                 "score": int(s.scores[i]), "like": int(p.like[i])} for i in idx]
+        return [
+            {
+                "user": str(s.user_ids[i]),
+                "item": s.item_ids[int(s.item_rows[i])],
+                "score": int(s.scores[i]),
+                "like": int(p.like[i]),
+            }
+            for i in idx
+        ]
 
-    return {"splitSeed": p.preprocessing["splitSeed"], "validation": rec(p.split.validation),
-            "test": rec(p.split.test)}
+    return {"splitSeed": p.preprocessing["splitSeed"], "validation": rec(p.split.validation), "test": rec(p.split.test)}
 
 
 def standardization(emb: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:

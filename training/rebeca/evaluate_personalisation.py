@@ -5,8 +5,8 @@ every user with (a) the artifact's verifier and (b) the world's oracle (truth.js
 
 Reported per judge (verifier, oracle):
 - statistic S = mean over users of the mean score of the user's own samples (the paper's Algorithm 1);
-- permutation test: 1000 shuffles of the sample -> user assignment; p = share of shuffled statistics
-  >= S; gap = S - mean(shuffled), z = gap / std(shuffled);
+- permutation test: 1000 shuffles of the sample -> user assignment; p = (k + 1) / (1000 + 1) with k
+  shuffled statistics >= S; gap = S - mean(shuffled), z = gap / std(shuffled);
 - own-vs-others gap: mean over users of [mean score of own samples - mean score of samples generated for
   the other users] (a deterministic version of the permutation gap);
 - reference levels: the user's mean score over the whole catalog and over the items they liked.
@@ -14,6 +14,7 @@ Reported per judge (verifier, oracle):
     /usr/bin/python3 -m training.rebeca.evaluate_personalisation --model models/demo --world WORLD_DIR \
         [--n 25] [--guidance W] [--method ddim|ddpm] [--steps 50] [--permutations 1000] [--seed 0] [--out report.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,81 +22,22 @@ import json
 import os
 import sys
 import time
-from typing import Dict, List
 
 import numpy as np
 
-
-class Oracle:
-    """The world's ground-truth P(like | user, e), vectorised (formula from truth.json)."""
-
-    def __init__(self, truth: Dict):
-        E = truth["embedding"]
-        self.mean = np.asarray(E["mean"], dtype=np.float64)
-        self.scale = np.asarray(E["scale"], dtype=np.float64)
-        self.temperature = float(truth["oracle"]["temperature"])
-        self.attrs = [a["name"] for a in truth["attributes"]]
-        self.protos = [np.asarray(E["prototypes"][a], dtype=np.float64) for a in self.attrs]
-        self.user_index = {u["id"]: k for k, u in enumerate(truth["users"])}
-        self.bias = np.array([u["bias"] for u in truth["users"]], dtype=np.float64)
-        self.weights = [np.array([u["weights"][a] for u in truth["users"]], dtype=np.float64)
-                        for a in range(len(self.attrs))]  # per attribute [users, K_a]
-
-    def posteriors(self, emb: np.ndarray) -> List[np.ndarray]:
-        z = (np.asarray(emb, dtype=np.float64) - self.mean) / self.scale
-        out = []
-        for Q in self.protos:
-            d2 = ((z[:, None, :] - Q[None, :, :]) ** 2).mean(axis=2) / self.temperature  # [N, K]
-            p = np.exp(-(d2 - d2.min(axis=1, keepdims=True)))
-            out.append(p / p.sum(axis=1, keepdims=True))
-        return out
-
-    def prob(self, user_ids: List[str], emb: np.ndarray) -> np.ndarray:
-        """[len(user_ids), N] probabilities."""
-        rows = [self.user_index[u] for u in user_ids]
-        logit = np.repeat(self.bias[rows][:, None], len(emb), axis=1)
-        for W, P in zip(self.weights, self.posteriors(emb)):
-            logit += W[rows] @ P.T
-        return 1.0 / (1.0 + np.exp(-logit))
-
-
-def verifier_matrix(vp: Dict[str, np.ndarray], rows: List[int], emb: np.ndarray) -> np.ndarray:
-    e = np.asarray(emb, dtype=np.float64)
-    proj = e @ vp["Ma"].astype(np.float64)                      # [N, d]
-    th = vp["theta"][rows].astype(np.float64)                   # [U, d]
-    z = th @ proj.T + vp["bu"][rows].astype(np.float64)[:, None] + (e @ vp["mb"].astype(np.float64))[None, :]
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def permutation_test(scores: np.ndarray, owner: np.ndarray, permutations: int, rng: np.random.RandomState) -> Dict:
-    """scores [U, N]: score of sample j under user i; owner [N]: user each sample was generated for."""
-    U = scores.shape[0]
-    cols = np.arange(scores.shape[1])
-
-    def stat(own: np.ndarray) -> float:
-        vals = scores[own, cols]
-        per_user = np.bincount(own, weights=vals, minlength=U) / np.maximum(np.bincount(own, minlength=U), 1)
-        return float(per_user.mean())
-
-    s = stat(owner)
-    null = np.array([stat(owner[rng.permutation(len(owner))]) for _ in range(permutations)])
-    own_mask = owner[None, :] == np.arange(U)[:, None]
-    own_mean = (scores * own_mask).sum(1) / own_mask.sum(1)
-    other_mean = (scores * ~own_mask).sum(1) / (~own_mask).sum(1)
-    sd = float(null.std())
-    return {"statistic": s, "permutationMean": float(null.mean()), "permutationStd": sd,
-            "gap": s - float(null.mean()), "z": (s - float(null.mean())) / sd if sd > 0 else None,
-            "pValue": float((null >= s).mean()), "permutations": permutations,
-            "ownVsOthersGap": float((own_mean - other_mean).mean()),
-            "ownMean": float(own_mean.mean()), "othersMean": float(other_mean.mean()),
-            "usersWithPositiveGap": int((own_mean > other_mean).sum())}
+from .quality import Oracle, permutation_test, verifier_matrix
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m training.rebeca.evaluate_personalisation", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m training.rebeca.evaluate_personalisation",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--model", required=True, help="model artifact folder")
-    ap.add_argument("--world", required=True, help="world folder with truth.json, items.csv, embeddings.npy, ratings.csv")
+    ap.add_argument(
+        "--world", required=True, help="world folder with truth.json, items.csv, embeddings.npy, ratings.csv"
+    )
     ap.add_argument("--n", type=int, default=25, help="samples per user (paper: 25)")
     ap.add_argument("--guidance", type=float, default=None, help="guidance scale (default: manifest defaultScale)")
     ap.add_argument("--method", choices=["ddim", "ddpm"], default="ddim")
@@ -129,19 +71,43 @@ def main(argv=None) -> int:
     t0 = time.time()
     g = torch.Generator().manual_seed(args.seed)
     rows = np.repeat(np.arange(len(users)), args.n)
-    emb = sample(model, sched, rows.tolist(), [1] * len(rows), guidance_scale=w, method=args.method,
-                 num_inference_steps=args.steps, eta=args.eta, generator=g, mean=mean, std=std).numpy()
+    clip = None
+    if m.get("dataRange"):
+        clip = (np.asarray(m["dataRange"]["lower"]), np.asarray(m["dataRange"]["upper"]))
+    emb = sample(
+        model,
+        sched,
+        rows.tolist(),
+        [1] * len(rows),
+        guidance_scale=w,
+        method=args.method,
+        num_inference_steps=args.steps,
+        eta=args.eta,
+        generator=g,
+        mean=mean,
+        std=std,
+        prediction_type=m["schedule"]["predictionType"],
+        clip=clip,
+    ).numpy()
     sample_s = time.time() - t0
     vrows = [m["verifier"]["users"].index(u) for u in users]
     rng = np.random.RandomState(args.seed)
     S_v = verifier_matrix(vp, vrows, emb)
     S_o = oracle.prob(users, emb)
-    report = {"model": os.path.abspath(args.model), "world": os.path.abspath(args.world),
-              "users": len(users), "samplesPerUser": args.n, "guidanceScale": w, "method": args.method,
-              "steps": args.steps if args.method == "ddim" else sched.timesteps, "eta": args.eta,
-              "seed": args.seed, "samplingSeconds": round(sample_s, 2),
-              "verifier": permutation_test(S_v, rows, args.permutations, rng),
-              "oracle": permutation_test(S_o, rows, args.permutations, rng)}
+    report = {
+        "model": os.path.abspath(args.model),
+        "world": os.path.abspath(args.world),
+        "users": len(users),
+        "samplesPerUser": args.n,
+        "guidanceScale": w,
+        "method": args.method,
+        "steps": args.steps if args.method == "ddim" else sched.timesteps,
+        "eta": args.eta,
+        "seed": args.seed,
+        "samplingSeconds": round(sample_s, 2),
+        "verifier": permutation_test(S_v, rows, args.permutations, rng),
+        "oracle": permutation_test(S_o, rows, args.permutations, rng),
+    }
     # reference levels over the catalog
     snap = load_snapshot(args.world)
     cat_o = oracle.prob(users, snap.embeddings)
@@ -152,8 +118,10 @@ def main(argv=None) -> int:
         if u in uindex and s >= 4:
             liked[uindex[u], r] = True
     report["reference"] = {
-        "oracleCatalogMean": float(cat_o.mean()), "verifierCatalogMean": float(cat_v.mean()),
-        "oracleLikedItemsMean": float(cat_o[liked].mean()), "verifierLikedItemsMean": float(cat_v[liked].mean()),
+        "oracleCatalogMean": float(cat_o.mean()),
+        "verifierCatalogMean": float(cat_v.mean()),
+        "oracleLikedItemsMean": float(cat_o[liked].mean()),
+        "verifierLikedItemsMean": float(cat_v[liked].mean()),
         "oracleTop25CatalogMean": float(np.sort(cat_o, axis=1)[:, -25:].mean()),
     }
     text = json.dumps(report, indent=2)
@@ -164,9 +132,12 @@ def main(argv=None) -> int:
         print(text)
     for judge in ("verifier", "oracle"):
         r = report[judge]
-        print(f"{judge}: S = {r['statistic']:.4f}, permutation mean {r['permutationMean']:.4f} "
-              f"(gap {r['gap']:+.4f}, z {r['z'] if r['z'] is None else round(r['z'], 1)}, p = {r['pValue']:.4f}); "
-              f"own-vs-others gap {r['ownVsOthersGap']:+.4f}", file=sys.stderr)
+        print(
+            f"{judge}: S = {r['statistic']:.4f}, permutation mean {r['permutationMean']:.4f} "
+            f"(gap {r['gap']:+.4f}, z {r['z'] if r['z'] is None else round(r['z'], 1)}, p = {r['pValue']:.4f}); "
+            f"own-vs-others gap {r['ownVsOthersGap']:+.4f}",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -4,6 +4,7 @@ Items: Gaussian clusters in R^D. Users: a taste direction; score = 3 + 1.6 * <ta
 rounded and clipped to 1..5. The last `sparse_users` users rate only a handful of items (dropped by
 --min-likes). numpy only.
 """
+
 from __future__ import annotations
 
 import csv
@@ -14,9 +15,18 @@ import os
 import numpy as np
 
 
-def write_snapshot(out: str, n_users: int = 12, n_items: int = 300, dim: int = 16, ratings_per_user: int = 60,
-                   sparse_users: int = 2, sparse_ratings: int = 6, clusters: int = 6, seed: int = 7,
-                   flickr_header: bool = False) -> str:
+def write_snapshot(
+    out: str,
+    n_users: int = 12,
+    n_items: int = 300,
+    dim: int = 16,
+    ratings_per_user: int = 60,
+    sparse_users: int = 2,
+    sparse_ratings: int = 6,
+    clusters: int = 6,
+    seed: int = 7,
+    flickr_header: bool = False,
+) -> str:
     rng = np.random.RandomState(seed)
     os.makedirs(out, exist_ok=True)
     centers = rng.randn(clusters, dim) * 1.5
@@ -50,9 +60,14 @@ def write_snapshot(out: str, n_users: int = 12, n_items: int = 300, dim: int = 1
     for fn in ("items.csv", "embeddings.npy", "ratings.csv"):
         with open(os.path.join(out, fn), "rb") as f:
             h.update(f.read())
-    manifest = {"formatVersion": 1, "kind": "rebeca-dataset", "createdAt": "2026-01-01T00:00:00.000Z",
-                "embeddingDim": dim, "counts": {"users": len(users), "items": n_items, "ratings": len(rows)},
-                "contentHash": h.hexdigest()}
+    manifest = {
+        "formatVersion": 1,
+        "kind": "rebeca-dataset",
+        "createdAt": "2026-01-01T00:00:00.000Z",
+        "embeddingDim": dim,
+        "counts": {"users": len(users), "items": n_items, "ratings": len(rows)},
+        "contentHash": h.hexdigest(),
+    }
     with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=2)
     return out
@@ -60,4 +75,5 @@ def write_snapshot(out: str, n_users: int = 12, n_items: int = 300, dim: int = 1
 
 if __name__ == "__main__":
     import sys
+
     print(write_snapshot(sys.argv[1]))

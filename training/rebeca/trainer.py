@@ -1,5 +1,6 @@
 """Training loop of the prior (epsilon objective, classifier-free guidance dropout, equal rows per user
 per epoch, AdamW, ReduceLROnPlateau, early stopping, best-validation checkpoint)."""
+
 from __future__ import annotations
 
 import copy
@@ -28,6 +29,7 @@ def default_threads(preset: Preset) -> int:
     intra-op threads spin-wait on small matmuls: the `small` preset ran 7x slower with 2 threads than
     with 1 (see training/README.md, Benchmarks)."""
     import os
+
     return (os.cpu_count() or 1) if preset.d_model >= 512 else 1
 
 
@@ -58,9 +60,20 @@ def _fmt_s(s: float) -> str:
     return f"{s:.0f}s" if s < 600 else f"{s / 60:.1f}min"
 
 
-def train_prior(prep: Prepared, preset: Preset, schedule: Schedule, mean: np.ndarray, std: np.ndarray,
-                device: torch.device, seed: int = 0, max_epochs: Optional[int] = None,
-                log: Callable[[str], None] = log_stderr) -> PriorResult:
+def train_prior(
+    prep: Prepared,
+    preset: Preset,
+    schedule: Schedule,
+    mean: np.ndarray,
+    std: np.ndarray,
+    device: torch.device,
+    seed: int = 0,
+    max_epochs: Optional[int] = None,
+    log: Callable[[str], None] = log_stderr,
+    user_vectors: Optional[np.ndarray] = None,
+) -> PriorResult:
+    """Train the prior. `user_vectors` [U, k]: each kept user's taste vector (required when the preset
+    conditions on taste)."""
     torch.manual_seed(seed)
     rng = np.random.RandomState(seed)
     snap = prep.snapshot
@@ -87,26 +100,43 @@ def train_prior(prep: Prepared, preset: Preset, schedule: Schedule, mean: np.nda
     va_eps = torch.randn(len(va), D, generator=g).to(device)
     va_idx = torch.as_tensor(va, dtype=torch.long, device=device)
 
-    model = build_prior(preset, D, n_users).to(device)
+    taste = preset.condition == "taste"
+    if taste and (user_vectors is None or len(user_vectors) != n_users):
+        raise ValueError("a taste-conditioned prior needs one taste vector per kept user")
+    model = build_prior(preset, D, n_users, taste_dim=user_vectors.shape[1] if user_vectors is not None else 0)
+    model = model.to(device)
+    if taste and user_vectors is not None:
+        vec = torch.as_tensor(user_vectors, dtype=torch.float32, device=device)
+        model.user_vectors[:n_users] = vec
+        model.taste_mean.copy_(vec.mean(0))
+        model.taste_std.copy_(vec.std(0).clamp_min(1e-6) if n_users > 1 else torch.ones_like(vec[0]))
     opt = torch.optim.AdamW(model.parameters(), lr=preset.lr, weight_decay=preset.weight_decay)
-    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=preset.plateau_factor,
-                                                         patience=preset.plateau_patience)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, mode="min", factor=preset.plateau_factor, patience=preset.plateau_patience
+    )
     max_epochs = max_epochs or preset.max_epochs
     null_row = model.null_user_row
 
     def noisy(idx: torch.Tensor, t: torch.Tensor, eps: torch.Tensor):
+        """(x_t, the prediction target) for rating rows idx at timesteps t with noise eps."""
         x0 = Z[item_rows_t[idx]]
         a = acp[t][:, None]
-        return a.sqrt() * x0 + (1 - a).sqrt() * eps
+        xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
+        if preset.prediction_type == "epsilon":
+            return xt, eps
+        if preset.prediction_type == "sample":
+            return xt, x0
+        return xt, a.sqrt() * eps - (1 - a).sqrt() * x0  # v_prediction
 
     @torch.no_grad()
     def validate() -> float:
         model.eval()
         total, n = 0.0, 0
         for s in range(0, len(va), 1024):
-            idx, t, eps = va_idx[s:s + 1024], va_t[s:s + 1024], va_eps[s:s + 1024]
-            pred = model(noisy(idx, t, eps), t, user_rows_t[idx], like_t[idx])
-            total += float(F.mse_loss(pred, eps, reduction="sum"))
+            idx, t, eps = va_idx[s : s + 1024], va_t[s : s + 1024], va_eps[s : s + 1024]
+            xt, target = noisy(idx, t, eps)
+            pred = model(xt, t, user_rows_t[idx], like_t[idx])
+            total += float(F.mse_loss(pred, target, reduction="sum"))
             n += pred.numel()
         return total / max(n, 1)
 
@@ -114,30 +144,43 @@ def train_prior(prep: Prepared, preset: Preset, schedule: Schedule, mean: np.nda
     best_state = copy.deepcopy(model.state_dict())
     bad = 0
     t0 = time.time()
-    log(f"prior: {count_parameters(model):,} parameters, {n_users} users, D={D}, "
+    log(
+        f"prior: {count_parameters(model):,} parameters, {n_users} users, D={D}, "
         f"{len(tr)} train / {len(prep.split.validation)} validation rows, device {device}, "
-        f"schedule {schedule.kind} T={T}")
+        f"schedule {schedule.kind} T={T}"
+    )
     for epoch in range(1, max_epochs + 1):
         model.train()
         # equal rows per user, sampled with replacement
-        pick = (starts[:, None] + (rng.random_sample((n_users, preset.rows_per_user)) * counts[:, None])
-                .astype(np.int64)).reshape(-1)
+        pick = (
+            starts[:, None] + (rng.random_sample((n_users, preset.rows_per_user)) * counts[:, None]).astype(np.int64)
+        ).reshape(-1)
         rows = tr_sorted[pick]
         rows = rows[rng.permutation(len(rows))]
         rows_t = torch.as_tensor(rows, dtype=torch.long, device=device)
         tot, nb = 0.0, 0
         for s in range(0, len(rows_t), preset.batch_size):
-            idx = rows_t[s:s + preset.batch_size]
+            idx = rows_t[s : s + preset.batch_size]
             b = len(idx)
             t = torch.randint(0, T, (b,), device=device)
             eps = torch.randn(b, D, device=device)
             u = user_rows_t[idx]
             r = like_t[idx]
-            drop = torch.rand(b, device=device) < preset.condition_dropout
-            u = torch.where(drop, torch.full_like(u, null_row), u)
-            r = torch.where(drop, torch.full_like(r, RATING_NULL), r)
-            pred = model(noisy(idx, t, eps), t, u, r)
-            loss = F.mse_loss(pred, eps)
+            # classifier-free guidance: both conditions dropped together, and each on its own
+            both = torch.rand(b, device=device) < preset.condition_dropout
+            drop_u = both | (torch.rand(b, device=device) < preset.user_dropout)
+            drop_r = both | (torch.rand(b, device=device) < preset.rating_dropout)
+            u = torch.where(drop_u, torch.full_like(u, null_row), u)
+            r = torch.where(drop_r, torch.full_like(r, RATING_NULL), r)
+            xt, target = noisy(idx, t, eps)
+            if taste:
+                vec = model.user_vectors[user_rows_t[idx]]
+                vec = vec + preset.taste_noise * model.taste_std * torch.randn_like(vec)
+                tokens = model.taste_tokens(vec, (~drop_u).to(xt.dtype))
+                pred = model.forward_tokens(xt, t, tokens, r)
+            else:
+                pred = model(xt, t, u, r)
+            loss = F.mse_loss(pred, target)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -157,14 +200,15 @@ def train_prior(prep: Prepared, preset: Preset, schedule: Schedule, mean: np.nda
         if improved:
             res.best_val, res.best_epoch = val_loss, epoch
             best_state = copy.deepcopy(model.state_dict())
-        res.history.append({"epoch": epoch, "trainLoss": train_loss, "valLoss": val_loss, "lr": lr,
-                            "elapsed": elapsed})
+        res.history.append({"epoch": epoch, "trainLoss": train_loss, "valLoss": val_loss, "lr": lr, "elapsed": elapsed})
         # ETA: the worse of (max epochs) and (early stop if nothing improves from now)
         per = elapsed / epoch
         left = min(max_epochs - epoch, preset.early_stop_patience - bad)
-        log(f"epoch {epoch}/{max_epochs} train_loss {train_loss:.5f} val_loss {val_loss:.5f} "
+        log(
+            f"epoch {epoch}/{max_epochs} train_loss {train_loss:.5f} val_loss {val_loss:.5f} "
             f"lr {lr:.2e} elapsed {_fmt_s(elapsed)} eta<= {_fmt_s(per * (max_epochs - epoch))} "
-            f"(stop in >= {_fmt_s(per * left)}){' *' if improved else ''}")
+            f"(stop in >= {_fmt_s(per * left)}){' *' if improved else ''}"
+        )
         res.epochs = epoch
         if bad >= preset.early_stop_patience:
             res.stopped_early = True

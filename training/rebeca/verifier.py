@@ -5,10 +5,10 @@
 on raw (un-standardised) embeddings. Full-batch Adam, BCE weighted by inverse user frequency,
 10% validation split for early stopping (patience 30), best-validation parameters kept.
 """
+
 from __future__ import annotations
 
 import copy
-import sys
 import time
 from dataclasses import dataclass
 from typing import Dict, Optional
@@ -62,7 +62,7 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
         j = i
         while j + 1 < len(s) and s[j + 1] == s[i]:
             j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2.0 + 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1
         i = j + 1
     return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
@@ -74,10 +74,22 @@ class VerifierResult:
     epochs: int
 
 
-def train_verifier(emb: np.ndarray, users: np.ndarray, labels: np.ndarray, num_users: int, dim: int,
-                   test_mask: Optional[np.ndarray] = None, lr: float = 1e-2, max_epochs: int = 3000,
-                   patience: int = 30, weight_decay: float = 0.0, val_fraction: float = 0.1, seed: int = 0,
-                   device: str = "cpu", log=None) -> VerifierResult:
+def train_verifier(
+    emb: np.ndarray,
+    users: np.ndarray,
+    labels: np.ndarray,
+    num_users: int,
+    dim: int,
+    test_mask: Optional[np.ndarray] = None,
+    lr: float = 1e-2,
+    max_epochs: int = 3000,
+    patience: int = 30,
+    weight_decay: float = 0.0,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    device: str = "cpu",
+    log=None,
+) -> VerifierResult:
     """emb [R, D] raw embeddings of the rated items, users [R] verifier rows, labels [R] 0/1.
     Rows with test_mask are held out entirely (test metrics); the rest split 90/10 train/validation."""
     torch.manual_seed(seed)
@@ -126,8 +138,7 @@ def train_verifier(emb: np.ndarray, users: np.ndarray, labels: np.ndarray, num_u
             if bad >= patience:
                 break
         if log and (epoch % 100 == 0):
-            log(f"verifier epoch {epoch} train_loss {float(loss):.4f} val_loss {v:.4f} "
-                f"elapsed {time.time() - t0:.1f}s")
+            log(f"verifier epoch {epoch} train_loss {float(loss):.4f} val_loss {v:.4f} elapsed {time.time() - t0:.1f}s")
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
@@ -143,7 +154,16 @@ def train_verifier(emb: np.ndarray, users: np.ndarray, labels: np.ndarray, num_u
     va_auc, va_acc = metrics(val_idx)
     te_auc, te_acc = metrics(te_idx)
     tr_auc, _ = metrics(tr_idx)
-    m = {"validationAuc": va_auc, "validationAccuracy": va_acc, "testAuc": te_auc, "testAccuracy": te_acc,
-         "trainAuc": tr_auc, "bestValidationLoss": best, "epochs": epoch,
-         "trainRows": int(len(tr_idx)), "validationRows": int(len(val_idx)), "testRows": int(len(te_idx))}
+    m = {
+        "validationAuc": va_auc,
+        "validationAccuracy": va_acc,
+        "testAuc": te_auc,
+        "testAccuracy": te_acc,
+        "trainAuc": tr_auc,
+        "bestValidationLoss": best,
+        "epochs": epoch,
+        "trainRows": int(len(tr_idx)),
+        "validationRows": int(len(val_idx)),
+        "testRows": int(len(te_idx)),
+    }
     return VerifierResult(model=model.cpu(), metrics=m, epochs=epoch)

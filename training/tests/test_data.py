@@ -1,10 +1,10 @@
 """Snapshot loading and preprocessing (numpy only)."""
+
 import csv
 import os
 
 import numpy as np
 import pytest
-
 from training.rebeca.data import DataError, load_snapshot, preprocess, splits_json, standardization
 from training.rebeca.synthetic import write_snapshot
 
@@ -15,7 +15,7 @@ def _write(dirpath, items, emb, ratings, header=("user_id", "item_id", "score"),
         w = csv.writer(f)
         w.writerow(["item_id", "title", "image_url"])
         for i in items:
-            w.writerow([i, "a, \"quoted\" title", ""])
+            w.writerow([i, 'a, "quoted" title', ""])
     np.save(os.path.join(dirpath, "embeddings.npy"), np.asarray(emb))
     with open(os.path.join(dirpath, "ratings.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -98,13 +98,16 @@ def test_standardization():
     assert np.allclose(m, [2, 5]) and np.allclose(s, [1, 1e-6])
 
 
-@pytest.mark.parametrize("breaker,msg", [
-    (lambda d: os.remove(os.path.join(d, "ratings.csv")), "missing file"),
-    (lambda d: open(os.path.join(d, "ratings.csv"), "w").write("who,what,score\nx,y,3\n"), "header"),
-    (lambda d: open(os.path.join(d, "ratings.csv"), "a").write("a,i1,7\n"), "1..5"),
-    (lambda d: np.save(os.path.join(d, "embeddings.npy"), np.zeros((3, 2))), "rows"),
-    (lambda d: np.save(os.path.join(d, "embeddings.npy"), np.zeros((20, 2), dtype=np.int32)), "float32"),
-])
+@pytest.mark.parametrize(
+    "breaker,msg",
+    [
+        (lambda d: os.remove(os.path.join(d, "ratings.csv")), "missing file"),
+        (lambda d: open(os.path.join(d, "ratings.csv"), "w").write("who,what,score\nx,y,3\n"), "header"),
+        (lambda d: open(os.path.join(d, "ratings.csv"), "a").write("a,i1,7\n"), "1..5"),
+        (lambda d: np.save(os.path.join(d, "embeddings.npy"), np.zeros((3, 2))), "rows"),
+        (lambda d: np.save(os.path.join(d, "embeddings.npy"), np.zeros((20, 2), dtype=np.int32)), "float32"),
+    ],
+)
 def test_bad_input(tmp_path, breaker, msg):
     d = _world(tmp_path)
     breaker(d)
@@ -115,4 +118,5 @@ def test_bad_input(tmp_path, breaker, msg):
 def test_manifest_optional_and_unknown_items(tmp_path):
     d = _write(str(tmp_path / "x"), ["p", "q"], np.zeros((2, 3)), [("u", "p", 4), ("u", "zzz", 1)], manifest=False)
     s = load_snapshot(d)
-    assert len(s.content_hash) == 64 and s.unknown_item_ratings == 1 and len(s.scores) == 1
+    assert s.content_hash is not None and len(s.content_hash) == 64
+    assert s.unknown_item_ratings == 1 and len(s.scores) == 1

@@ -1,7 +1,7 @@
 """The prior's architecture and sampling."""
+
 import numpy as np
 import pytest
-
 from conftest import requires_torch
 
 pytestmark = requires_torch
@@ -11,6 +11,7 @@ def test_paper_parameter_count():
     import torch
     from training.rebeca.model import build_prior, count_parameters
     from training.rebeca.presets import get_preset
+
     with torch.no_grad():
         m = build_prior(get_preset("paper"), embedding_dim=1024, num_users=94)
     assert count_parameters(m) == 68_641_792
@@ -22,8 +23,8 @@ def test_paper_parameter_count():
 def test_forward_shapes_and_projection():
     import torch
     from training.rebeca.model import RebecaPrior, sinusoidal_embedding
-    m = RebecaPrior(embedding_dim=10, num_users=3, d_model=16, layers=2, heads=2, feed_forward=32,
-                    user_tokens=2).eval()
+
+    m = RebecaPrior(embedding_dim=10, num_users=3, d_model=16, layers=2, heads=2, feed_forward=32, user_tokens=2).eval()
     assert isinstance(m.input_projection, torch.nn.Linear)
     x = torch.randn(5, 10)
     out = m(x, torch.tensor([0, 1, 2, 50, 99]), torch.tensor([0, 1, 2, 3, 3]), torch.tensor([0, 1, 2, 1, 2]))
@@ -40,6 +41,7 @@ def test_guided_eps_combination():
     import torch
     from training.rebeca.model import RebecaPrior
     from training.rebeca.sampling import guided_eps
+
     m = RebecaPrior(8, 2, 8, 1, 2, 16, 1).eval()
     x = torch.randn(3, 8)
     u, r = torch.tensor([0, 1, 0]), torch.tensor([1, 1, 0])
@@ -55,15 +57,36 @@ def test_sampling_runs_and_unstandardises():
     from training.rebeca.model import RebecaPrior
     from training.rebeca.sampling import sample
     from training.rebeca.schedule import Schedule
+
     torch.manual_seed(0)
     m = RebecaPrior(4, 2, 8, 1, 2, 16, 1).eval()
     s = Schedule("linear", 20, 1e-3, 0.3)
     g = torch.Generator().manual_seed(0)
     a = sample(m, s, [0, 1], [1, 1], guidance_scale=3.0, method="ddpm", generator=g)
-    b = sample(m, s, [0, 1], [1, 1], guidance_scale=3.0, method="ddim", num_inference_steps=5, eta=0.5,
-               generator=torch.Generator().manual_seed(0), mean=np.full(4, 10.0), std=np.full(4, 2.0))
-    c = sample(m, s, [0, 1], [1, 1], guidance_scale=3.0, method="ddim", num_inference_steps=5, eta=0.5,
-               generator=torch.Generator().manual_seed(0))
+    b = sample(
+        m,
+        s,
+        [0, 1],
+        [1, 1],
+        guidance_scale=3.0,
+        method="ddim",
+        num_inference_steps=5,
+        eta=0.5,
+        generator=torch.Generator().manual_seed(0),
+        mean=np.full(4, 10.0),
+        std=np.full(4, 2.0),
+    )
+    c = sample(
+        m,
+        s,
+        [0, 1],
+        [1, 1],
+        guidance_scale=3.0,
+        method="ddim",
+        num_inference_steps=5,
+        eta=0.5,
+        generator=torch.Generator().manual_seed(0),
+    )
     assert a.shape == (2, 4) and b.shape == (2, 4) and torch.isfinite(a).all()
     assert torch.allclose(b, c * 2.0 + 10.0, atol=1e-5)  # un-standardised: x * std + mean
     with pytest.raises(ValueError):

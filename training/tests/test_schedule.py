@@ -1,9 +1,9 @@
 """Noise schedules and scheduler steps against closed forms (numpy only)."""
+
 import math
 
 import numpy as np
 import pytest
-
 from training.rebeca.schedule import Schedule, make_betas
 
 
@@ -38,8 +38,8 @@ def test_ddpm_step_matches_ho_et_al(kind):
     x, eps, z = rng.randn(3, 8)
     for t in (999, 500, 1):
         beta, acp = s.betas[t], s.alphas_cumprod[t]
-        mean = (x - beta / math.sqrt(1 - acp) * eps) / math.sqrt(1 - beta)       # Ho et al. eq. 11
-        var = (1 - s.alphas_cumprod[t - 1]) / (1 - acp) * beta                   # beta tilde
+        mean = (x - beta / math.sqrt(1 - acp) * eps) / math.sqrt(1 - beta)  # Ho et al. eq. 11
+        var = (1 - s.alphas_cumprod[t - 1]) / (1 - acp) * beta  # beta tilde
         assert np.allclose(s.ddpm_step(x, eps, t, noise=z), mean + math.sqrt(var) * z, atol=1e-10)
     # t = 0: the posterior mean is x0 itself, no noise
     x0 = (x - math.sqrt(1 - s.alphas_cumprod[0]) * eps) / math.sqrt(s.alphas_cumprod[0])
