@@ -1,7 +1,7 @@
 /** Shared helpers of the ml benchmarks: model choice, medians, markdown tables. */
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { loadModel, type RebecaModel } from '../src/ml/index.js';
+import { loadModel, type RebecaModel, type UserCondition } from '../src/ml/index.js';
 
 /** `--model DIR`, else models/demo when committed, else the tiny test fixture. */
 export function modelDir(): string {
@@ -93,4 +93,13 @@ export function table(header: string[], rows: (string | number)[][]): string {
 
 export function fixed(value: number, digits = 2): string {
   return value.toFixed(digits);
+}
+
+/** The prior's condition for its `index`-th training user: their row, or their trained taste vector. */
+export function trainedUser(model: RebecaModel, index: number): UserCondition {
+  const users = model.manifest.users;
+  const id = users[index % users.length] as string;
+  const row = model.verifier.userRow(id);
+  const factors = row === undefined ? model.verifier.meanUserFactors() : model.verifier.userFactors(row);
+  return model.userCondition(id, factors) ?? { kind: 'none' };
 }

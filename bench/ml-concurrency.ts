@@ -3,18 +3,17 @@
  * interleaved round by round so that a shared machine's changing load hits them alike.
  */
 import { DenoiseBatcher, sampleToEnd, type Denoiser, type SampleOptions } from '../src/ml/index.js';
-import { fixed, flagNumber, median, openModel, table } from './ml-common.js';
+import { fixed, flagNumber, median, openModel, table, trainedUser } from './ml-common.js';
 
 const model = await openModel();
 const runs = flagNumber('runs', 5);
 const concurrent = flagNumber('requests', 16);
 const steps = flagNumber('steps', 50);
-const users = model.nullUserRow;
 
 // Mixed users, guidance scales and step counts, as live traffic would be.
 function requests(count: number): SampleOptions[] {
   return Array.from({ length: concurrent }, (_, i) => ({
-    userRow: i % users,
+    user: trainedUser(model, i),
     count,
     guidanceScale: [3, 5, 7, 10][i % 4] as number,
     method: 'ddim',

@@ -6,12 +6,12 @@
  */
 import {
   DenoiseBatcher,
-  SeededRandom,
+  permutationTest,
   sampleToEnd,
   type RebecaModel,
   type SamplingMethod,
 } from '../src/ml/index.js';
-import { fixed, flagNumber, openModel, table } from './ml-common.js';
+import { fixed, flagNumber, openModel, table, trainedUser } from './ml-common.js';
 
 const model = await openModel();
 const perUser = flagNumber('count', 25);
@@ -19,10 +19,8 @@ const maxUsers = flagNumber('users', 24);
 const D = model.embeddingDim;
 // Users known to both the prior and the verifier.
 const users = model.manifest.users
-  .map((id, priorRow) => ({ id, priorRow, verifierRow: model.verifier.userRow(id) }))
-  .filter(
-    (user): user is { id: string; priorRow: number; verifierRow: number } => user.verifierRow !== undefined,
-  )
+  .map((id, index) => ({ id, condition: trainedUser(model, index), verifierRow: model.verifier.userRow(id) }))
+  .filter((user): user is typeof user & { verifierRow: number } => user.verifierRow !== undefined)
   .slice(0, maxUsers);
 
 async function evaluate(method: SamplingMethod, steps: number | undefined) {
@@ -31,7 +29,7 @@ async function evaluate(method: SamplingMethod, steps: number | undefined) {
   const samples = await Promise.all(
     users.map((user, u) =>
       sampleToEnd(model, {
-        userRow: user.priorRow,
+        user: user.condition,
         count: perUser,
         method,
         steps,
@@ -41,52 +39,21 @@ async function evaluate(method: SamplingMethod, steps: number | undefined) {
     ),
   );
   const seconds = (performance.now() - started) / 1000;
-  // score[k][v]: verifier probability of sample k for verifier user v; sample k was made for owner[k].
-  const owner = users.flatMap((_, u) => Array.from({ length: perUser }, () => u));
-  const score = owner.map((u, k) => {
-    const i = k % perUser;
-    const e = (samples[u] as Float32Array).subarray(i * D, (i + 1) * D);
-    return users.map((other) => model.verifier.probability(other.verifierRow, e));
-  });
+  // scores[s * n + v]: verifier probability of sample s for user v; sample s was made for owner[s].
   const n = users.length;
-  // Algorithm 1: per-user mean score of the samples assigned to them, averaged over users.
-  const statistic = (assignment: number[]): number => {
-    const sums = new Float64Array(n);
-    const counts = new Float64Array(n);
-    assignment.forEach((v, k) => {
-      sums[v] = (sums[v] as number) + (score[k]?.[v] as number);
-      counts[v] = (counts[v] as number) + 1;
-    });
-    let total = 0;
-    for (let v = 0; v < n; v += 1) total += (sums[v] as number) / Math.max(counts[v] as number, 1);
-    return total / n;
-  };
-  const own = statistic(owner);
-  let other = 0;
-  score.forEach((row, k) => row.forEach((value, v) => (other += v === owner[k] ? 0 : value)));
-  other /= score.length * (n - 1);
-  // The null: shuffle the sample -> user assignment.
-  const rng = new SeededRandom(7);
-  const permutations = 1000;
-  let atLeast = 0;
-  const nulls: number[] = [];
-  for (let p = 0; p < permutations; p += 1) {
-    const assignment = [...owner];
-    for (let i = assignment.length - 1; i > 0; i -= 1) {
-      const j = Math.floor(rng.nextFloat() * (i + 1));
-      [assignment[i], assignment[j]] = [assignment[j] as number, assignment[i] as number];
-    }
-    const value = statistic(assignment);
-    nulls.push(value);
-    if (value >= own) atLeast += 1;
-  }
-  const mean = nulls.reduce((a, b) => a + b, 0) / permutations;
-  const sd = Math.sqrt(nulls.reduce((a, b) => a + (b - mean) ** 2, 0) / permutations);
+  const owner = Int32Array.from({ length: n * perUser }, (_, s) => Math.floor(s / perUser));
+  const scores = new Float64Array(n * perUser * n);
+  owner.forEach((u, s) => {
+    const i = s % perUser;
+    const e = (samples[u] as Float32Array).subarray(i * D, (i + 1) * D);
+    users.forEach((other, v) => (scores[s * n + v] = model.verifier.probability(other.verifierRow, e)));
+  });
+  const test = permutationTest(scores, owner, n, 1000, 7);
   return {
-    own,
-    other,
-    z: (own - mean) / sd,
-    p: (atLeast + 1) / (permutations + 1),
+    own: test.ownMean,
+    other: test.othersMean,
+    z: test.z,
+    p: test.pValue,
     seconds,
     runs: batcher.stats.runs,
   };

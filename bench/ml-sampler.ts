@@ -3,7 +3,7 @@
  * the sampler's wall time spent inside ONNX Runtime's session.run.
  */
 import { sampleEmbeddings, type SampleOptions } from '../src/ml/index.js';
-import { fixed, flagNumber, median, openModel, table } from './ml-common.js';
+import { fixed, flagNumber, median, openModel, table, trainedUser } from './ml-common.js';
 
 const model = await openModel();
 const runs = flagNumber('runs', 5);
@@ -31,7 +31,7 @@ async function measure(
   return { wall: median(walls), inRun: median(shares), steps };
 }
 
-const base = { userRow: 0, count, guidanceScale };
+const base = { user: trainedUser(model, 0), count, guidanceScale };
 const ddpm = await measure({ ...base, method: 'ddpm' });
 const ddim = await measure({ ...base, method: 'ddim', steps: 50 });
 console.log(

@@ -8,6 +8,7 @@ stopping of the `small` preset on a world/snapshot folder.
 One "step" = forward + backward + AdamW update on a batch of 64 (the training batch), cond dropout on.
 Median of --steps timed steps after --warmup untimed ones. Prints a markdown table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,6 +32,7 @@ def bench_preset(name: str, threads: int, steps: int, warmup: int, device: str) 
     import torch.nn.functional as F
     from training.rebeca.model import build_prior, count_parameters
     from training.rebeca.presets import get_preset
+
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     p = get_preset(name)
@@ -58,8 +60,15 @@ def bench_preset(name: str, threads: int, steps: int, warmup: int, device: str) 
         if i >= warmup:
             times.append(time.perf_counter() - t0)
     med = statistics.median(times)
-    return {"preset": name, "threads": threads, "params": count_parameters(m), "D": D, "batch": B,
-            "step_ms": med * 1000, "rows_per_s": B / med}
+    return {
+        "preset": name,
+        "threads": threads,
+        "params": count_parameters(m),
+        "D": D,
+        "batch": B,
+        "step_ms": med * 1000,
+        "rows_per_s": B / med,
+    }
 
 
 def main() -> int:
@@ -72,39 +81,70 @@ def main() -> int:
     ap.add_argument("--world", default=None, help="time a full `small` training run on this folder")
     args = ap.parse_args()
     import torch
-    print(f"torch {torch.__version__}, {platform.platform()}, {os.cpu_count()} CPUs, device {args.device}",
-          file=sys.stderr)
+
+    print(
+        f"torch {torch.__version__}, {platform.platform()}, {os.cpu_count()} CPUs, device {args.device}",
+        file=sys.stderr,
+    )
     rows = []
     for name in args.presets.split(","):
         for th in [int(x) for x in args.threads.split(",")]:
-            r = bench_preset(name, th, args.steps if name != "paper" else max(3, args.steps // 2),
-                             args.warmup if name != "paper" else 2, args.device)
+            r = bench_preset(
+                name,
+                th,
+                args.steps if name != "paper" else max(3, args.steps // 2),
+                args.warmup if name != "paper" else 2,
+                args.device,
+            )
             print(f"{r}", file=sys.stderr)
             rows.append(r)
     print("| preset | parameters | D | threads | batch | median step (ms) | rows/s |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['preset']} | {r['params']:,} | {r['D']} | {r['threads']} | {r['batch']} | "
-              f"{r['step_ms']:.1f} | {r['rows_per_s']:,.0f} |")
+        print(
+            f"| {r['preset']} | {r['params']:,} | {r['D']} | {r['threads']} | {r['batch']} | "
+            f"{r['step_ms']:.1f} | {r['rows_per_s']:,.0f} |"
+        )
     if args.world:
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.time()
-            proc = subprocess.run([sys.executable, "-m", "training.rebeca.train", "--data", args.world, "--out",
-                                   os.path.join(tmp, "model"), "--preset", "small", "--device", args.device,
-                                   "--no-golden"], cwd=ROOT, capture_output=True, text=True)
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "training.rebeca.train",
+                    "--data",
+                    args.world,
+                    "--out",
+                    os.path.join(tmp, "model"),
+                    "--preset",
+                    "small",
+                    "--device",
+                    args.device,
+                    "--no-golden",
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
             wall = time.time() - t0
             if proc.returncode != 0:
                 print(proc.stderr, file=sys.stderr)
                 return proc.returncode
             import json
+
             m = json.load(open(os.path.join(tmp, "model", "manifest.json")))
             mm = m["metrics"]
             print()
-            print("| run | epochs (best) | prior training (s) | whole command (s) | best val loss | verifier test AUC |")
+            print(
+                "| run | epochs (best) | prior training (s) | whole command (s) | best val loss | verifier test AUC |"
+            )
             print("|---|---|---|---|---|---|")
-            print(f"| small on {os.path.basename(os.path.abspath(args.world))} | {mm['epochs']} ({mm['bestEpoch']}) | "
-                  f"{mm['trainSeconds']:.0f} | {wall:.0f} | {mm['bestValidationLoss']:.4f} | "
-                  f"{m['verifier']['metrics']['testAuc']:.3f} |")
+            print(
+                f"| small on {os.path.basename(os.path.abspath(args.world))} | {mm['epochs']} ({mm['bestEpoch']}) | "
+                f"{mm['trainSeconds']:.0f} | {wall:.0f} | {mm['bestValidationLoss']:.4f} | "
+                f"{m['verifier']['metrics']['testAuc']:.3f} |"
+            )
     return 0
 
 

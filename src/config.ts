@@ -2,6 +2,20 @@ import { z } from 'zod';
 
 const logLevels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
+/** The image decoder of generated items, parsed from IMAGE_DECODER once. */
+export type DecoderSpec =
+  | { kind: 'none' }
+  | { kind: 'world'; preset: 'tiny' | 'small' | 'demo' | 'flickr'; seed: number }
+  | { kind: 'http'; url: string };
+
+export function parseDecoderSpec(value: string): DecoderSpec | null {
+  if (value === 'none') return { kind: 'none' };
+  const world = /^world:(tiny|small|demo|flickr):(\d+)$/.exec(value);
+  if (world) return { kind: 'world', preset: world[1] as 'demo', seed: Number(world[2]) };
+  if (/^https?:\/\/.+/.test(value)) return { kind: 'http', url: value };
+  return null;
+}
+
 const booleanFlag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
   .transform((value) => value === '1' || value === 'true' || value === 'yes');
@@ -35,11 +49,18 @@ const schema = z.object({
    */
   IMAGE_DECODER: z
     .string()
-    .regex(
-      /^(none|world:(tiny|small|demo|flickr):\d+|https?:\/\/.+)$/,
-      'must be none, world:<preset>:<seed> or an http(s) URL',
-    )
-    .default('world:demo:1'),
+    .default('world:demo:1')
+    .transform((value, context): DecoderSpec => {
+      const spec = parseDecoderSpec(value);
+      if (spec === null) {
+        context.addIssue({
+          code: 'custom',
+          message: 'must be none, world:<preset>:<seed> or an http(s) URL',
+        });
+        return z.NEVER;
+      }
+      return spec;
+    }),
   /** On a start with an empty catalog, import the demo world (what the demo model was trained on). */
   DEMO_WORLD: booleanFlag.default(true),
   /** Generation jobs one process (or one worker) runs at once; their steps share batched ONNX runs. */

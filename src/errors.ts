@@ -1,8 +1,9 @@
 import { GraphQLError } from 'graphql';
 
-/** Stable error codes clients may branch on. */
-export type ErrorCode =
-  'BAD_USER_INPUT' | 'NOT_FOUND' | 'MODEL_NOT_READY' | 'RESOURCE_EXHAUSTED' | 'CONFLICT' | 'UNAUTHENTICATED';
+import { type ApiErrorCode } from './vocabulary.js';
+
+/** Stable error codes clients may branch on (vocabulary.ts). */
+export type ErrorCode = ApiErrorCode;
 
 interface AppErrorOptions {
   cause?: unknown;
@@ -43,5 +44,11 @@ export class ModelNotReadyError extends AppError {
 export class ResourceExhaustedError extends AppError {
   constructor(message: string, options?: AppErrorOptions) {
     super('RESOURCE_EXHAUSTED', message, options);
+  }
+}
+/** The active model cannot generate for this user; `extensions` say why and what would change it. */
+export class UserNotInModelError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super('USER_NOT_IN_MODEL', message, options);
   }
 }

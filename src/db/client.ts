@@ -25,6 +25,8 @@ export interface DatabaseOptions {
   dataDir: string | null;
   /** Pool size for PostgreSQL. */
   maxConnections?: number;
+  /** Called with every SQL statement drizzle sends (tests count queries with it). */
+  onQuery?: (query: string) => void;
 }
 
 export interface DatabaseHandle {
@@ -61,12 +63,17 @@ async function checkMigrated(db: Database): Promise<void> {
   if (applied < expected) throw new Error(`${applied} of ${expected} migrations applied`);
 }
 
+function queryLogger(options: DatabaseOptions) {
+  const onQuery = options.onQuery;
+  return onQuery === undefined ? {} : { logger: { logQuery: (query: string) => onQuery(query) } };
+}
+
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.url !== undefined) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
     // An idle client's network error must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
-    const db = drizzleNodePg(pool, { schema }) as unknown as Database;
+    const db = drizzleNodePg(pool, { schema, ...queryLogger(options) }) as unknown as Database;
     return {
       db,
       kind: 'postgres',
@@ -93,7 +100,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     await mkdir(dataPath, { recursive: true });
   }
   const client = await PGlite.create(dataPath);
-  const drizzleDb = drizzlePglite(client, { schema });
+  const drizzleDb = drizzlePglite(client, { schema, ...queryLogger(options) });
   const db = drizzleDb as unknown as Database;
   return {
     db,

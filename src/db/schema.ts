@@ -15,6 +15,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { JOB_ERROR_CODES, JOB_STATUSES, SAMPLERS } from '../vocabulary.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
@@ -98,11 +99,6 @@ export const modelVersions = pgTable(
   ],
 );
 
-export const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
-export type JobStatus = (typeof jobStatuses)[number];
-export const samplerKinds = ['ddpm', 'ddim'] as const;
-export type SamplerKind = (typeof samplerKinds)[number];
-
 export const generationJobs = pgTable(
   'generation_jobs',
   {
@@ -111,14 +107,18 @@ export const generationJobs = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     modelVersionId: integer('model_version_id').references(() => modelVersions.id),
-    status: text('status', { enum: jobStatuses }).notNull().default('queued'),
+    status: text('status', { enum: JOB_STATUSES }).notNull().default('queued'),
     count: integer('count').notNull(),
-    sampler: text('sampler', { enum: samplerKinds }).notNull(),
+    sampler: text('sampler', { enum: SAMPLERS }).notNull(),
     steps: integer('steps').notNull(),
     guidanceScale: doublePrecision('guidance_scale').notNull(),
+    /** Verifier guidance (0: off). */
+    verifierScale: doublePrecision('verifier_scale').notNull().default(0),
+    /** Candidates drawn per kept item (1: no selection). */
+    candidates: integer('candidates').notNull().default(1),
     seed: integer('seed').notNull(),
     step: integer('step').notNull().default(0),
-    errorCode: text('error_code'),
+    errorCode: text('error_code', { enum: JOB_ERROR_CODES }),
     errorMessage: text('error_message'),
     createdAt: createdAt(),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),

@@ -1,4 +1,4 @@
-import { open, writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 
 /** The header of a NumPy .npy file (format versions 1, 2 and 3). */
 export interface NpyHeader {
@@ -146,8 +146,4 @@ export function encodeNpy(data: Float32Array, shape: number[]): Buffer {
   if (expected !== data.length)
     throw new Error(`shape (${shape.join(', ')}) does not hold ${data.length} values`);
   return Buffer.concat([npyHeader(shape), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
-}
-
-export async function writeNpy(path: string, data: Float32Array, shape: number[]): Promise<void> {
-  await writeFile(path, encodeNpy(data, shape));
 }

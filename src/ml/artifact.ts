@@ -35,9 +35,36 @@ export const manifestSchema = z
       timesteps: z.number().int().min(1),
       betaStart: finite,
       betaEnd: finite,
-      predictionType: z.literal('epsilon'),
+      predictionType: z.enum(['epsilon', 'sample', 'v_prediction']),
     }),
-    guidance: z.object({ conditionDropout: finite.optional(), defaultScale: finite }),
+    /** How the prior knows the user (absent: `table`, the paper's learned rows). */
+    conditioning: z
+      .object({ kind: z.enum(['table', 'taste']), tasteDim: z.number().int().positive().optional() })
+      .optional(),
+    guidance: z.object({
+      conditionDropout: finite.optional(),
+      defaultScale: finite,
+      /** Measured sampling defaults (absent: no verifier guidance, one candidate per item). */
+      verifierScale: finite.nonnegative().optional(),
+      candidates: z.number().int().min(1).optional(),
+      maxCosine: finite.optional(),
+    }),
+    /** The training catalog's range: the clamp of the clean estimate and the check of a finished sample. */
+    dataRange: z
+      .object({
+        lower: z.array(finite),
+        upper: z.array(finite),
+        normMin: finite.nonnegative(),
+        normMax: finite.positive(),
+        normMean: finite.positive().optional(),
+        normTolerance: finite.min(1).optional(),
+      })
+      .optional(),
+    /** The health gate's verdict at training time (train refuses to activate a model that failed it). */
+    health: z
+      .object({ passed: z.boolean(), reasons: z.array(z.string()) })
+      .loose()
+      .optional(),
     users: z.array(z.string()),
     nullUserRow: count,
     ratings: z.object({ dislike: z.literal(0), like: z.literal(1), null: z.literal(2) }),
@@ -72,11 +99,25 @@ function crossFieldProblems(json: unknown): string[] {
   const problems: string[] = [];
   const D = manifest.embeddingDim;
   const standardization = manifest.standardization as Partial<Record<string, unknown>> | undefined;
-  for (const key of ['mean', 'std']) {
-    const values = standardization?.[key];
+  const range = manifest.dataRange as Partial<Record<string, unknown>> | undefined;
+  for (const [block, key, values] of [
+    ['standardization', 'mean', standardization?.mean],
+    ['standardization', 'std', standardization?.std],
+    ['dataRange', 'lower', range?.lower],
+    ['dataRange', 'upper', range?.upper],
+  ] as const) {
     if (typeof D === 'number' && Array.isArray(values) && values.length !== D) {
+      problems.push(`✖ has ${values.length} values, expected embeddingDim = ${D}\n  → at ${block}.${key}`);
+    }
+  }
+  const conditioning = manifest.conditioning as Partial<Record<string, unknown>> | undefined;
+  if (conditioning?.kind === 'taste') {
+    const verifier = manifest.verifier as Partial<Record<string, unknown>> | undefined;
+    const expected = typeof verifier?.dim === 'number' ? verifier.dim + 1 : undefined;
+    if (conditioning.tasteDim !== expected) {
       problems.push(
-        `✖ has ${values.length} values, expected embeddingDim = ${D}\n  → at standardization.${key}`,
+        `✖ a taste-conditioned prior takes [theta, b] of width verifier.dim + 1 = ${String(expected)}, ` +
+          `got ${String(conditioning.tasteDim)}\n  → at conditioning.tasteDim`,
       );
     }
   }

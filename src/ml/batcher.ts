@@ -184,18 +184,26 @@ export class DenoiseBatcher implements Denoiser {
 
 function concatenate(batch: Pending[], rows: number, D: number): PriorInputs {
   if (batch.length === 1) return (batch[0] as Pending).inputs;
+  // One session, one conditioning: every request carries the same inputs.
+  const first = (batch[0] as Pending).inputs;
+  const k = first.userVector === undefined ? 0 : first.userVector.length / first.timestep.length;
   const out: PriorInputs = {
     noisyEmbedding: new Float32Array(rows * D),
     timestep: new BigInt64Array(rows),
-    userRow: new BigInt64Array(rows),
     rating: new BigInt64Array(rows),
+    ...(first.userRow ? { userRow: new BigInt64Array(rows) } : {}),
+    ...(first.userVector
+      ? { userVector: new Float32Array(rows * k), userPresent: new Float32Array(rows) }
+      : {}),
   };
   let offset = 0;
   for (const { inputs, rows: count } of batch) {
     out.noisyEmbedding.set(inputs.noisyEmbedding, offset * D);
     out.timestep.set(inputs.timestep, offset);
-    out.userRow.set(inputs.userRow, offset);
     out.rating.set(inputs.rating, offset);
+    if (inputs.userRow) out.userRow?.set(inputs.userRow, offset);
+    if (inputs.userVector) out.userVector?.set(inputs.userVector, offset * k);
+    if (inputs.userPresent) out.userPresent?.set(inputs.userPresent, offset);
     offset += count;
   }
   return out;

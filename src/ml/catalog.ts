@@ -91,16 +91,8 @@ export class CatalogIndex {
 
   /** The k items nearest to `embedding` by cosine similarity, best first. */
   nearest(embedding: Float32Array, k: number, excludeRows?: ReadonlySet<number>): CatalogHit[] {
-    const D = this.catalog.dim;
-    if (embedding.length !== D) throw new Error(`embedding width ${embedding.length} is not ${D}`);
-    let norm = 0;
-    for (let k2 = 0; k2 < D; k2 += 1) norm += (embedding[k2] as number) ** 2;
-    const inverse = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    const E = this.catalog.embeddings;
     const cosines = this.logits;
-    for (let i = 0; i < this.size; i += 1) {
-      cosines[i] = dot(E, i * D, embedding, 0, D) * inverse * (this.inverseNorms[i] as number);
-    }
+    this.cosinesInto(embedding, cosines, 0, this.size);
     return this.select(cosines, k, excludeRows);
   }
 
@@ -110,21 +102,24 @@ export class CatalogIndex {
    * Uses its own score buffer, since other calls may run between the chunks.
    */
   async nearestYielding(embedding: Float32Array, k: number, chunkRows = 2048): Promise<CatalogHit[]> {
-    const D = this.catalog.dim;
-    if (embedding.length !== D) throw new Error(`embedding width ${embedding.length} is not ${D}`);
-    let norm = 0;
-    for (let j = 0; j < D; j += 1) norm += (embedding[j] as number) ** 2;
-    const inverse = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    const E = this.catalog.embeddings;
     const cosines = new Float32Array(this.size);
     for (let start = 0; start < this.size; start += chunkRows) {
       if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      const end = Math.min(this.size, start + chunkRows);
-      for (let i = start; i < end; i += 1) {
-        cosines[i] = dot(E, i * D, embedding, 0, D) * inverse * (this.inverseNorms[i] as number);
-      }
+      this.cosinesInto(embedding, cosines, start, Math.min(this.size, start + chunkRows));
     }
     return this.select(cosines, k);
+  }
+
+  /** Cosine of `embedding` with catalog rows start..end-1, into `out` at the same rows. */
+  private cosinesInto(embedding: Float32Array, out: Float32Array, start: number, end: number): void {
+    const D = this.catalog.dim;
+    if (embedding.length !== D) throw new Error(`embedding width ${embedding.length} is not ${D}`);
+    const squares = dot(embedding, 0, embedding, 0, D);
+    const inverse = squares > 0 ? 1 / Math.sqrt(squares) : 0;
+    const E = this.catalog.embeddings;
+    for (let i = start; i < end; i += 1) {
+      out[i] = dot(E, i * D, embedding, 0, D) * inverse * (this.inverseNorms[i] as number);
+    }
   }
 
   private computeLogits(user: UserFactors, out: Float32Array): Float32Array {

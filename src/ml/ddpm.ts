@@ -8,7 +8,8 @@ import {
 } from './schedule.js';
 
 /**
- * Ancestral DDPM as diffusers' DDPMScheduler: epsilon prediction, variance "fixed_small", no clipping.
+ * Ancestral DDPM as diffusers' DDPMScheduler: variance "fixed_small"; `step` takes predicted noise,
+ * `stepFrom` a clean estimate (any prediction type, see prediction.ts).
  * The paper samples through every training step (`steps` = T, the default); fewer steps use
  * diffusers' "leading" spacing.
  */
@@ -49,6 +50,18 @@ export class DdpmScheduler implements DenoisingScheduler {
     const t = timestepAt(this.timesteps, index);
     ddpmStep(this.schedule, t, t - this.stride, sample, predictedNoise, noise, prev, estimate);
   }
+
+  stepFrom(
+    index: number,
+    sample: Vector,
+    x0: Vector,
+    _eps: Vector,
+    noise: Vector | undefined,
+    prev: Vector,
+  ): void {
+    const t = timestepAt(this.timesteps, index);
+    ddpmPosterior(this.schedule, t, t - this.stride, sample, x0, noise, prev);
+  }
 }
 
 /** One DDPM step from timestep `t` to `prevT` (diffusers' DDPMScheduler.step; noise is used when t > 0). */
@@ -62,24 +75,37 @@ export function ddpmStep(
   prev: Vector,
   estimate: Vector,
 ): void {
+  const sqrtBetaProd = Math.sqrt(1 - alphaCumprodAt(schedule, t));
+  const sqrtAlphaProd = Math.sqrt(alphaCumprodAt(schedule, t));
+  for (let i = 0; i < sample.length; i += 1) {
+    estimate[i] = ((sample[i] as number) - sqrtBetaProd * (predictedNoise[i] as number)) / sqrtAlphaProd;
+  }
+  ddpmPosterior(schedule, t, prevT, sample, estimate, noise, prev);
+}
+
+/** The DDPM posterior step (fixed_small) from x_t to x_prevT given the clean estimate x0. */
+export function ddpmPosterior(
+  schedule: NoiseSchedule,
+  t: number,
+  prevT: number,
+  sample: Vector,
+  x0: Vector,
+  noise: Vector | undefined,
+  prev: Vector,
+): void {
   const alphaProd = alphaCumprodAt(schedule, t);
   const alphaProdPrev = alphaCumprodAt(schedule, prevT);
   const betaProd = 1 - alphaProd;
   const betaProdPrev = 1 - alphaProdPrev;
   const currentAlpha = alphaProd / alphaProdPrev;
   const currentBeta = 1 - currentAlpha;
-  const sqrtBetaProd = Math.sqrt(betaProd);
-  const sqrtAlphaProd = Math.sqrt(alphaProd);
   const estimateCoeff = (Math.sqrt(alphaProdPrev) * currentBeta) / betaProd;
   const sampleCoeff = (Math.sqrt(currentAlpha) * betaProdPrev) / betaProd;
   const addNoise = t > 0;
   if (addNoise && noise === undefined) throw new Error(`DDPM step at timestep ${t} needs noise`);
   const sigma = addNoise ? Math.sqrt(Math.max((betaProdPrev / betaProd) * currentBeta, 1e-20)) : 0;
   for (let i = 0; i < sample.length; i += 1) {
-    const x = sample[i] as number;
-    const x0 = (x - sqrtBetaProd * (predictedNoise[i] as number)) / sqrtAlphaProd;
-    estimate[i] = x0;
-    let mean = estimateCoeff * x0 + sampleCoeff * x;
+    let mean = estimateCoeff * (x0[i] as number) + sampleCoeff * (sample[i] as number);
     if (addNoise) mean += sigma * ((noise as Vector)[i] as number);
     prev[i] = mean;
   }

@@ -12,7 +12,9 @@ export {
 export {
   sampleEmbeddings,
   sampleToEnd,
+  type PriorConditioning,
   type PriorModel,
+  type UserCondition,
   type Rating,
   type SampleEvent,
   type SampleOptions,
@@ -44,6 +46,23 @@ export {
   type NoiseSchedule,
   type NoiseScheduleConfig,
 } from './schedule.js';
-export { DdpmScheduler, ddpmStep } from './ddpm.js';
-export { DdimScheduler, ddimStep } from './ddim.js';
+export { DdpmScheduler, ddpmPosterior, ddpmStep } from './ddpm.js';
+export { DdimScheduler, ddimFrom, ddimStep } from './ddim.js';
+export {
+  clampRows,
+  splitOutput,
+  type CleanEstimateBounds,
+  type CleanEstimateHook,
+  type PredictionType,
+} from './prediction.js';
+export { verifierGuidanceHook } from './guidance.js';
+export {
+  dataRangeFromManifest,
+  dataRangeOf,
+  outOfRange,
+  NORM_TOLERANCE,
+  type DataRange,
+} from './data-range.js';
+export { selectDiverse } from './selection.js';
 export { SeededRandom } from './rng.js';
+export { permutationTest, type PermutationResult } from './permutation.js';

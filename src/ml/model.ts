@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { readNpy } from '../lib/npy.js';
 import { ArtifactError, readManifest, type ModelManifest } from './artifact.js';
+import { type DataRange, dataRangeFromManifest } from './data-range.js';
+import { type CleanEstimateBounds, type PredictionType } from './prediction.js';
+import { type PriorConditioning, type UserCondition } from './sampler.js';
 import { makeNoiseSchedule, type NoiseSchedule } from './schedule.js';
 import { PriorSession, type ExecutionProvider } from './session.js';
 import { Verifier } from './verifier.js';
@@ -21,7 +24,11 @@ export interface LoadModelOptions {
 export class RebecaModel {
   readonly embeddingDim: number;
   readonly schedule: NoiseSchedule;
+  readonly predictionType: PredictionType;
+  readonly conditioning: PriorConditioning;
   readonly standardization: { mean: Float32Array; std: Float32Array };
+  /** The training catalog's range (null for artifacts written before it was recorded). */
+  readonly dataRange: DataRange | null;
   private readonly priorRows: Map<string, number>;
 
   constructor(
@@ -32,10 +39,13 @@ export class RebecaModel {
   ) {
     this.embeddingDim = manifest.embeddingDim;
     this.schedule = makeNoiseSchedule(manifest.schedule);
+    this.predictionType = manifest.schedule.predictionType;
+    this.conditioning = priorConditioning(manifest);
     this.standardization = {
       mean: Float32Array.from(manifest.standardization.mean),
       std: Float32Array.from(manifest.standardization.std),
     };
+    this.dataRange = dataRangeFromManifest(manifest);
     this.priorRows = new Map(manifest.users.map((id, row) => [id, row]));
   }
 
@@ -43,13 +53,38 @@ export class RebecaModel {
     return this.manifest.nullUserRow;
   }
 
+  /** The clamp of the clean estimate: the training catalog's per-dimension range, if recorded. */
+  get bounds(): CleanEstimateBounds | null {
+    return this.dataRange;
+  }
+
   get defaultGuidanceScale(): number {
     return this.manifest.guidance.defaultScale;
   }
 
-  /** The prior's row for an external user id; undefined for users the prior never saw. */
+  /** The prior's row for an external user id; undefined for users the prior never saw (table priors). */
   priorUserRow(userId: string): number | undefined {
-    return this.priorRows.get(userId);
+    return this.conditioning.kind === 'table' ? this.priorRows.get(userId) : undefined;
+  }
+
+  /** Whether the prior was trained with this user (table: a row of its own; taste: among the vectors). */
+  trainedWith(userId: string): boolean {
+    return this.priorRows.has(userId);
+  }
+
+  /**
+   * The prior's condition for a user: their row (table priors; undefined for users without one) or their
+   * verifier factors as `[theta, b]` (taste priors: any user with a vector).
+   */
+  userCondition(userId: string, factors: { vector: Float32Array; bias: number }): UserCondition | undefined {
+    if (this.conditioning.kind === 'table') {
+      const row = this.priorRows.get(userId);
+      return row === undefined ? undefined : { kind: 'row', row };
+    }
+    const vector = new Float32Array(this.conditioning.tasteDim);
+    vector.set(factors.vector);
+    vector[factors.vector.length] = factors.bias;
+    return { kind: 'taste', vector };
   }
 
   /** Releases the ONNX session; the model is unusable afterwards. */
@@ -65,10 +100,16 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   const prior = await PriorSession.create(join(dir, 'prior.onnx'), {
     embeddingDim: manifest.embeddingDim,
     timesteps: manifest.schedule.timesteps,
-    maxUserRow: manifest.nullUserRow,
+    conditioning: priorConditioning(manifest),
     ...options,
   });
   return new RebecaModel(dir, manifest, prior, verifier);
+}
+
+function priorConditioning(manifest: ModelManifest): PriorConditioning {
+  return manifest.conditioning?.kind === 'taste'
+    ? { kind: 'taste', tasteDim: manifest.conditioning.tasteDim ?? manifest.verifier.dim + 1 }
+    : { kind: 'table', nullUserRow: manifest.nullUserRow };
 }
 
 async function loadVerifier(dir: string, manifest: ModelManifest): Promise<Verifier> {

@@ -78,7 +78,7 @@ export function leadingTimesteps(trainTimesteps: number, inferenceSteps: number)
 }
 
 /**
- * One reverse-diffusion method (DDPM or DDIM) over a fixed list of inference timesteps, epsilon prediction.
+ * One reverse-diffusion method (DDPM or DDIM) over a fixed list of inference timesteps.
  * Pure maths: noise comes in as an argument so that tests can pin it.
  */
 export interface DenoisingScheduler {
@@ -98,6 +98,15 @@ export interface DenoisingScheduler {
     noise: Vector | undefined,
     prev: Vector,
     estimate: Vector,
+  ): void;
+  /** Step `index` given the clean estimate x0 and the noise eps it implies (prediction.ts splitOutput). */
+  stepFrom(
+    index: number,
+    sample: Vector,
+    x0: Vector,
+    eps: Vector,
+    noise: Vector | undefined,
+    prev: Vector,
   ): void;
 }
 

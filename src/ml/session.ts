@@ -24,8 +24,8 @@ export interface PriorSessionOptions {
   embeddingDim: number;
   /** Training timesteps T: timestep inputs must lie in 0..T-1. */
   timesteps: number;
-  /** Largest valid user row (the null row): user_row inputs must lie in 0..maxUserRow. */
-  maxUserRow: number;
+  /** How the prior takes the user: `user_row` (table) or `user_vector` + `user_present` (taste). */
+  conditioning: { kind: 'table'; nullUserRow: number } | { kind: 'taste'; tasteDim: number };
 }
 
 /** One batch for the prior: `rows` rows of noisy embeddings with their conditioning. */
@@ -34,10 +34,14 @@ export interface PriorInputs {
   noisyEmbedding: Float32Array;
   /** Per-row timestep in 0..T-1. */
   timestep: BigInt64Array;
-  /** Per-row prior user row (the null row for no user). */
-  userRow: BigInt64Array;
   /** Per-row rating: 0 dislike, 1 like, 2 null. */
   rating: BigInt64Array;
+  /** Table-conditioned priors: per-row prior user row (the null row for no user). */
+  userRow?: BigInt64Array;
+  /** Taste-conditioned priors: per-row taste vector, [rows, tasteDim]. */
+  userVector?: Float32Array;
+  /** Taste-conditioned priors: per-row 1 (a user) or 0 (no user: the null condition). */
+  userPresent?: Float32Array;
 }
 
 /** A bad input or a failed run; the message lists what was given and what the model takes. */
@@ -49,8 +53,11 @@ export class ExecutionProviderError extends Error {
   override name = 'ExecutionProviderError';
 }
 
-const INPUTS = ['noisy_embedding', 'timestep', 'user_row', 'rating'] as const;
+const TABLE_INPUTS = ['noisy_embedding', 'timestep', 'user_row', 'rating'] as const;
+const TASTE_INPUTS = ['noisy_embedding', 'timestep', 'user_vector', 'user_present', 'rating'] as const;
+/** The prior's output: noise, clean sample or v, as the manifest's predictionType says. */
 const OUTPUT = 'predicted_noise';
+const FLOAT_INPUTS: ReadonlySet<string> = new Set(['noisy_embedding', 'user_vector', 'user_present']);
 const RATING_VALUES = 3;
 
 /** Cumulative time inside `session.run`, for measuring the sampler's overhead. */
@@ -127,13 +134,24 @@ export class PriorSession implements Denoiser {
     if (inputs.noisyEmbedding.length !== rows * D) {
       problems.push(`noisy_embedding holds ${inputs.noisyEmbedding.length} values, expected ${rows} x ${D}`);
     }
-    if (inputs.userRow.length !== rows)
-      problems.push(`user_row has ${inputs.userRow.length} rows, expected ${rows}`);
     if (inputs.rating.length !== rows)
       problems.push(`rating has ${inputs.rating.length} rows, expected ${rows}`);
     checkRange(problems, 'timestep', inputs.timestep, this.options.timesteps - 1);
-    checkRange(problems, 'user_row', inputs.userRow, this.options.maxUserRow);
     checkRange(problems, 'rating', inputs.rating, RATING_VALUES - 1);
+    const conditioning = this.options.conditioning;
+    if (conditioning.kind === 'table') {
+      if (inputs.userRow?.length !== rows)
+        problems.push(`user_row has ${inputs.userRow?.length ?? 'no'} rows, expected ${rows}`);
+      else checkRange(problems, 'user_row', inputs.userRow, conditioning.nullUserRow);
+    } else {
+      const k = conditioning.tasteDim;
+      if (inputs.userVector?.length !== rows * k)
+        problems.push(
+          `user_vector holds ${inputs.userVector?.length ?? 'no'} values, expected ${rows} x ${k}`,
+        );
+      if (inputs.userPresent?.length !== rows)
+        problems.push(`user_present has ${inputs.userPresent?.length ?? 'no'} rows, expected ${rows}`);
+    }
     if (problems.length > 0) {
       throw new ModelInputError(`bad prior inputs: ${problems.join('; ')}. ${describeInputs(inputs, D)}`);
     }
@@ -145,12 +163,21 @@ export class PriorSession implements Denoiser {
     if (this.disposed) throw new Error('the prior session was disposed');
     const rows = this.validate(inputs);
     const D = this.options.embeddingDim;
-    const feeds = {
+    const feeds: Record<string, ort.Tensor> = {
       noisy_embedding: new ort.Tensor('float32', inputs.noisyEmbedding, [rows, D]),
       timestep: new ort.Tensor('int64', inputs.timestep, [rows]),
-      user_row: new ort.Tensor('int64', inputs.userRow, [rows]),
       rating: new ort.Tensor('int64', inputs.rating, [rows]),
     };
+    const conditioning = this.options.conditioning;
+    if (conditioning.kind === 'table') {
+      feeds.user_row = new ort.Tensor('int64', inputs.userRow as BigInt64Array, [rows]);
+    } else {
+      feeds.user_vector = new ort.Tensor('float32', inputs.userVector as Float32Array, [
+        rows,
+        conditioning.tasteDim,
+      ]);
+      feeds.user_present = new ort.Tensor('float32', inputs.userPresent as Float32Array, [rows]);
+    }
     const started = performance.now();
     let results: ort.InferenceSession.ReturnType;
     try {
@@ -189,11 +216,11 @@ export class PriorSession implements Denoiser {
     await this.session.release();
   }
 
-  /** The model must take exactly our four inputs, with width D, and give predicted_noise. */
+  /** The model must take exactly the inputs of its conditioning, with width D, and give predicted_noise. */
   private checkSignature(): void {
     const D = this.options.embeddingDim;
     const names = [...this.session.inputNames].sort();
-    const wanted = [...INPUTS].sort();
+    const wanted = [...(this.options.conditioning.kind === 'table' ? TABLE_INPUTS : TASTE_INPUTS)].sort();
     const problems: string[] = [];
     if (names.join(',') !== wanted.join(',')) {
       problems.push(`inputs are ${names.join(', ')}; expected ${wanted.join(', ')}`);
@@ -203,7 +230,7 @@ export class PriorSession implements Denoiser {
     }
     for (const meta of this.session.inputMetadata) {
       if (!meta.isTensor) continue;
-      const wantedType = meta.name === 'noisy_embedding' ? 'float32' : 'int64';
+      const wantedType = FLOAT_INPUTS.has(meta.name) ? 'float32' : 'int64';
       if (meta.type !== wantedType) problems.push(`${meta.name} is ${meta.type}, expected ${wantedType}`);
       const width = meta.shape[1];
       if (meta.name === 'noisy_embedding' && typeof width === 'number' && width !== D) {
@@ -230,11 +257,15 @@ function checkRange(problems: string[], name: string, values: BigInt64Array, max
 /** Names, types and dims of what was given, for error messages. */
 function describeInputs(inputs: PriorInputs, D: number): string {
   const rowsOf = (length: number): string => (length % D === 0 ? `${length / D}, ${D}` : `${length} values`);
+  const user =
+    inputs.userRow !== undefined
+      ? `user_row int64 [${inputs.userRow.length}]`
+      : `user_vector float32 [${inputs.userVector?.length ?? 0} values], user_present float32 [${inputs.userPresent?.length ?? 0}]`;
   return (
     `Given: noisy_embedding float32 [${rowsOf(inputs.noisyEmbedding.length)}], ` +
-    `timestep int64 [${inputs.timestep.length}], user_row int64 [${inputs.userRow.length}], ` +
-    `rating int64 [${inputs.rating.length}]. ` +
-    `Model takes: noisy_embedding float32 [batch, ${D}], timestep int64 [batch], user_row int64 [batch], ` +
+    `timestep int64 [${inputs.timestep.length}], ${user}, rating int64 [${inputs.rating.length}]. ` +
+    `Model takes: noisy_embedding float32 [batch, ${D}], timestep int64 [batch], the user ` +
+    `(user_row int64 [batch], or user_vector float32 [batch, k] and user_present float32 [batch]), ` +
     `rating int64 [batch].`
   );
 }

@@ -1,3 +1,4 @@
+import { sigmoid } from '../lib/sigmoid.js';
 import { dot } from './dot.js';
 
 /**
@@ -36,9 +37,7 @@ export interface ItemFeatures {
   offset: number;
 }
 
-export function sigmoid(z: number): number {
-  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
-}
+export { sigmoid };
 
 export class Verifier {
   readonly embeddingDim: number;

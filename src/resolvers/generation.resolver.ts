@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { type GatewayContext } from './context.js';
+import { JobStatus } from './types/enums.js';
 import { GenerateArgs } from './types/generate.args.js';
 import { GeneratedItem } from './types/generated-item.type.js';
 import { GenerationJob } from './types/generation-job.type.js';
@@ -37,6 +38,9 @@ export class GenerationResolver {
 
   @FieldResolver(() => [GeneratedItem], { description: 'The generated items, once the job succeeded.' })
   async items(@Root() job: GenerationJob, @Ctx() { loaders }: GatewayContext): Promise<GeneratedItem[]> {
+    // Items exist only once a job has succeeded, and never change after: no read before, and a cached
+    // read is never stale.
+    if (job.status !== JobStatus.SUCCEEDED) return [];
     return (await loaders.jobItems.load(job.id)).map(GeneratedItem.from);
   }
 

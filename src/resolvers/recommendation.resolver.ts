@@ -1,7 +1,7 @@
-import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Float, ID, Int, Query, Resolver } from 'type-graphql';
 import { type RecommendationEntry } from '../services/recommendation.service.js';
 import { type GatewayContext } from './context.js';
-import { RecommendationSource } from './types/enums.js';
+import { RecommendationReason, RecommendationSource } from './types/enums.js';
 import { GeneratedItem } from './types/generated-item.type.js';
 import { GenerationJob } from './types/generation-job.type.js';
 import { Item } from './types/item.type.js';
@@ -10,19 +10,15 @@ import { type Recommendation, RecommendationList } from './types/recommendation.
 import { User } from './types/user.type.js';
 
 function toRecommendation(entry: RecommendationEntry): Recommendation {
+  const common = {
+    rank: entry.rank,
+    score: entry.score,
+    reason: entry.reason as RecommendationReason,
+    explanation: entry.explanation,
+  };
   return entry.source === 'catalog'
-    ? {
-        rank: entry.rank,
-        score: entry.score,
-        source: RecommendationSource.CATALOG,
-        item: Item.from(entry.item),
-      }
-    : {
-        rank: entry.rank,
-        score: entry.score,
-        source: RecommendationSource.GENERATED,
-        item: GeneratedItem.from(entry.generated),
-      };
+    ? { ...common, source: RecommendationSource.CATALOG, item: Item.from(entry.item) }
+    : { ...common, source: RecommendationSource.GENERATED, item: GeneratedItem.from(entry.generated) };
 }
 
 @Resolver(() => RecommendationList)
@@ -34,9 +30,20 @@ export class RecommendationResolver {
     @Arg('user', () => ID) user: string,
     @Arg('includeGenerated', () => Boolean, { defaultValue: false }) includeGenerated: boolean,
     @Arg('first', () => Int, { defaultValue: 20, description: 'Entries to return, 1..200.' }) first: number,
+    @Arg('generatedShare', () => Float, {
+      nullable: true,
+      description:
+        'Share of the places generated items may take, 0..1 (default 0.2: 2 of the first 10); each must beat ' +
+        'the catalog item it replaces. 0 keeps the catalog answer unchanged.',
+    })
+    generatedShare: number | null | undefined,
     @Ctx() { services }: GatewayContext,
   ): Promise<RecommendationList> {
-    const result = await services.recommendation.recommend(user, { includeGenerated, first });
+    const result = await services.recommendation.recommend(user, {
+      includeGenerated,
+      first,
+      generatedShare: generatedShare ?? undefined,
+    });
     return {
       user: User.from(result.user),
       items: result.entries.map(toRecommendation),

@@ -4,6 +4,8 @@ import { RatingConnection, toConnection, UserConnection } from './types/connecti
 import { PageArgs } from './types/page.args.js';
 import { Rating } from './types/rating.type.js';
 import { User } from './types/user.type.js';
+import { type GenerationBlock } from './types/enums.js';
+import { GenerationAvailability } from './types/generation-availability.type.js';
 
 @Resolver(() => User)
 export class UserResolver {
@@ -31,6 +33,19 @@ export class UserResolver {
   @FieldResolver(() => Int, { description: 'Ratings with score >= 4.' })
   async likedCount(@Root() user: User, @Ctx() { loaders }: GatewayContext): Promise<number> {
     return (await loaders.ratingCounts.load(user.rowId)).likedCount;
+  }
+
+  @FieldResolver(() => GenerationAvailability, {
+    description: 'Whether the active model can generate items for this user, and if not, why.',
+  })
+  async generation(@Root() user: User, @Ctx() { services, loaders }: GatewayContext) {
+    const row = await loaders.userById.load(user.rowId);
+    if (row === undefined) throw new Error(`user ${user.id} vanished`);
+    const availability = await services.generation.availability(row);
+    return Object.assign(new GenerationAvailability(), {
+      ...availability,
+      reason: availability.reason as GenerationBlock | null,
+    });
   }
 
   @FieldResolver(() => RatingConnection, { description: "The user's ratings, oldest first." })

@@ -24,7 +24,12 @@ export function createFormatError(logger: Logger) {
     if (original instanceof AppError) {
       if (original.cause !== undefined)
         logger.debug('client error', { code: original.code, cause: original.cause });
-      return { ...formatted, message: original.message, extensions: { code: original.code } };
+      // Our errors' extensions are written for clients (code, and e.g. why a user cannot generate).
+      return {
+        ...formatted,
+        message: original.message,
+        extensions: { ...original.extensions, code: original.code },
+      };
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && APOLLO_CODES.has(code)) return formatted;

@@ -6,7 +6,7 @@ import {
 } from '../db/queries/evaluations.js';
 import { BadUserInputError, ModelNotReadyError } from '../errors.js';
 import { type ProgressListener } from '../lib/progress.js';
-import { sampleToEnd, SeededRandom, type SamplingMethod } from '../ml/index.js';
+import { permutationTest, sampleToEnd, type SamplingMethod } from '../ml/index.js';
 import { type ActiveModel, type ModelRuntime } from './model-runtime.js';
 
 /** Parameters of the personalisation test (the paper's Algorithm 1). */
@@ -32,7 +32,7 @@ export interface PersonalisationResult {
   permutationStd: number;
   /** (statistic - permutation mean) / permutation std. */
   z: number;
-  /** Share of permutations whose statistic is at least the real one. */
+  /** (k + 1) / (permutations + 1), k = permutations whose statistic is at least the real one. */
   pValue: number;
   /** Mean score of a user's own embeddings minus the mean score of other users' embeddings for them. */
   ownVsOthersGap: number;
@@ -90,19 +90,26 @@ export async function personalisationTest(
   onProgress?: ProgressListener,
 ): Promise<PersonalisationResult> {
   const { model } = active;
-  const users = model.manifest.users.filter((id) => model.verifier.userRow(id) !== undefined);
+  // Users the prior was trained with and the verifier knows: their trained vectors, their prior condition.
+  const users = model.manifest.users.flatMap((id) => {
+    const row = model.verifier.userRow(id);
+    if (row === undefined) return [];
+    const factors = model.verifier.userFactors(row);
+    const condition = model.userCondition(id, factors);
+    return condition === undefined ? [] : [{ id, factors, condition }];
+  });
   if (users.length < 2)
     throw new BadUserInputError('the test needs at least two users known to prior and verifier');
   const n = options.samplesPerUser;
   const dim = model.embeddingDim;
   const U = users.length;
-  // scores[i * U + v]: the verifier's probability that user v likes embedding i (made for user i / n).
+  // scores[s * U + v]: the verifier's probability that user v likes sample s (made for user s / n).
   const scores = new Float64Array(U * n * U);
-  const factors = users.map((id) => model.verifier.userFactors(model.verifier.userRow(id) as number));
   const started = performance.now();
   for (let u = 0; u < U; u += 1) {
+    const user = users[u]!;
     const samples = await sampleToEnd(model, {
-      userRow: model.priorUserRow(users[u] as string) as number,
+      user: user.condition,
       rating: 'like',
       count: n,
       method: options.sampler,
@@ -114,51 +121,22 @@ export async function personalisationTest(
     for (let k = 0; k < n; k += 1) {
       const embedding = samples.subarray(k * dim, (k + 1) * dim);
       for (let v = 0; v < U; v += 1)
-        scores[(u * n + k) * U + v] = model.verifier.probability(factors[v]!, embedding);
+        scores[(u * n + k) * U + v] = model.verifier.probability(users[v]!.factors, embedding);
     }
     onProgress?.({ phase: 'sampling users', done: u + 1, total: U });
   }
   const samplingSeconds = (performance.now() - started) / 1000;
   const owner = Int32Array.from({ length: U * n }, (_, i) => Math.floor(i / n));
-  const statisticOf = (assignment: Int32Array) => {
-    const sums = new Float64Array(U);
-    for (let i = 0; i < assignment.length; i += 1) {
-      const user = assignment[i]!;
-      sums[user]! += scores[i * U + user]!;
-    }
-    let total = 0;
-    for (let v = 0; v < U; v += 1) total += sums[v]! / n;
-    return total / U;
-  };
-  const statistic = statisticOf(owner);
-  let others = 0;
-  for (let i = 0; i < U * n; i += 1) {
-    for (let v = 0; v < U; v += 1) if (v !== owner[i]) others += scores[i * U + v]!;
-  }
-  const othersMean = others / (U * n * (U - 1));
-  const rng = new SeededRandom(options.seed ^ 0x5eed);
-  const shuffled = Int32Array.from(owner);
-  const nulls = new Float64Array(options.permutations);
-  for (let p = 0; p < options.permutations; p += 1) {
-    for (let i = shuffled.length - 1; i > 0; i -= 1) {
-      const j = Math.floor(rng.nextFloat() * (i + 1));
-      const swap = shuffled[i]!;
-      shuffled[i] = shuffled[j]!;
-      shuffled[j] = swap;
-    }
-    nulls[p] = statisticOf(shuffled);
-  }
-  const mean = nulls.reduce((a, b) => a + b, 0) / nulls.length;
-  const std = Math.sqrt(nulls.reduce((a, b) => a + (b - mean) ** 2, 0) / nulls.length);
+  const test = permutationTest(scores, owner, U, options.permutations, options.seed ^ 0x5eed);
   return {
     users: U,
     samplesPerUser: n,
-    statistic,
-    permutationMean: mean,
-    permutationStd: std,
-    z: std > 0 ? (statistic - mean) / std : 0,
-    pValue: nulls.filter((value) => value >= statistic).length / nulls.length,
-    ownVsOthersGap: statistic - othersMean,
+    statistic: test.statistic,
+    permutationMean: test.permutationMean,
+    permutationStd: test.permutationStd,
+    z: test.z,
+    pValue: test.pValue,
+    ownVsOthersGap: test.ownVsOthersGap,
     samplingSeconds,
   };
 }

@@ -1,6 +1,7 @@
-import { type Config } from '../config.js';
+import { type Config, type DecoderSpec } from '../config.js';
 import { type Database } from '../db/client.js';
 import { type Logger } from '../lib/logger.js';
+import { type Denoiser, type DenoiseBatcher } from '../ml/index.js';
 import { CatalogService } from './catalog.service.js';
 import { EvaluationService } from './evaluation.service.js';
 import { HttpImageDecoder } from './decoders/http-decoder.js';
@@ -10,15 +11,14 @@ import { WorldDecoder } from './decoders/world-decoder.js';
 import { type EventBus, MemoryEventBus, RedisEventBus } from './generation/events.js';
 import { GenerationService } from './generation/generation.service.js';
 import { type JobQueue, LocalJobQueue, RedisJobQueue, startRedisWorker } from './generation/job-queue.js';
+import { JobLifecycle } from './generation/job-lifecycle.js';
 import { JobRunner } from './generation/job-runner.js';
-import { findJob } from '../db/queries/jobs.js';
 import { listModelVersions, type ModelVersionRow } from '../db/queries/models.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import { ModelRuntime } from './model-runtime.js';
 import { RatingService } from './ratings.service.js';
 import { RecommendationService } from './recommendation.service.js';
 import { UserService } from './users.service.js';
-import { type PresetName } from '../world/index.js';
 
 /** The use cases the API and the CLI call; created once per process. */
 export interface Services {
@@ -55,11 +55,15 @@ export type ServiceConfig = Pick<
   | 'BATCH_MAX_DELAY_MS'
 >;
 
-export function createDecoder(spec: string): ImageDecoder {
-  if (spec === 'none') return noDecoder;
-  const world = /^world:(\w+):(\d+)$/.exec(spec);
-  if (world) return WorldDecoder.create(world[1] as PresetName, Number(world[2]));
-  return new HttpImageDecoder(spec);
+export function createDecoder(spec: DecoderSpec): ImageDecoder {
+  switch (spec.kind) {
+    case 'none':
+      return noDecoder;
+    case 'world':
+      return new WorldDecoder(spec.preset, spec.seed);
+    case 'http':
+      return new HttpImageDecoder(spec.url);
+  }
 }
 
 /**
@@ -75,6 +79,8 @@ export async function startServices(options: {
   demoFallback?: boolean;
   /** BullMQ key prefix (tests isolate themselves with it). */
   queuePrefix?: string;
+  /** Wraps each model's denoise batcher (tests: a gate that holds steps back). */
+  wrapDenoiser?: (batcher: DenoiseBatcher) => Denoiser;
 }): Promise<Services> {
   const { db, logger, config } = options;
   const role = options.role ?? 'gateway';
@@ -85,12 +91,14 @@ export async function startServices(options: {
     modelDir: config.MODEL_DIR,
     maxBatchRows: config.BATCH_MAX_ROWS,
     maxQueueDelayMs: config.BATCH_MAX_DELAY_MS,
+    wrapDenoiser: options.wrapDenoiser,
     ...(options.demoFallback === undefined ? {} : { demoFallback: options.demoFallback }),
   });
   await runtime.start();
   const bus: EventBus =
     config.REDIS_URL === undefined ? new MemoryEventBus() : new RedisEventBus(config.REDIS_URL);
-  const runner = new JobRunner(db, runtime, bus, logger);
+  const lifecycle = new JobLifecycle(db, bus);
+  const runner = new JobRunner(db, runtime, lifecycle, bus, logger);
   let queue: JobQueue;
   let worker: { close(): Promise<void> } | undefined;
   if (config.REDIS_URL === undefined) {
@@ -105,15 +113,14 @@ export async function startServices(options: {
         concurrency: config.GENERATION_CONCURRENCY,
         ...(options.queuePrefix === undefined ? {} : { prefix: options.queuePrefix }),
         onFailed: async (jobId, reason, stalled) => {
-          const job = await findJob(db, jobId);
-          if (job !== undefined) await runner.fail(job, stalled ? 'WORKER_LOST' : 'SAMPLING_FAILED', reason);
+          await lifecycle.fail(jobId, stalled ? 'WORKER_LOST' : 'SAMPLING_FAILED', reason);
         },
       });
     }
   }
   const users = new UserService(db);
   const catalog = new CatalogService(db, () => runtime.invalidateCatalog());
-  const generation = new GenerationService(db, users, runtime, queue, bus);
+  const generation = new GenerationService(db, users, runtime, lifecycle, queue, bus);
   return {
     db,
     users,

@@ -11,7 +11,10 @@ import {
 import { type Logger } from '../lib/logger.js';
 import {
   CatalogIndex,
+  type DataRange,
+  dataRangeOf,
   DenoiseBatcher,
+  type Denoiser,
   type ExecutionProvider,
   loadModel,
   readManifest,
@@ -27,7 +30,13 @@ export interface ActiveModel {
   model: RebecaModel;
   /** Null while the catalog is empty or has another width than the model. */
   index: CatalogIndex | null;
-  denoiser: DenoiseBatcher;
+  /** Where generation jobs' steps run: the shared batcher (tests may wrap it, see `wrapDenoiser`). */
+  denoiser: Denoiser;
+  /**
+   * The data's range a generated item must lie in: the training catalog's (manifest), else the served
+   * catalog's; null only for an old artifact with an empty catalog.
+   */
+  range: DataRange | null;
 }
 
 /** Options of {@link ModelRuntime}. */
@@ -45,6 +54,8 @@ export interface ModelRuntimeOptions {
   maxBatchRows?: number;
   /** Longest a denoising step waits for company. */
   maxQueueDelayMs?: number;
+  /** Wraps each model's batcher (tests hold steps back with a gate to make timing deterministic). */
+  wrapDenoiser?: ((batcher: DenoiseBatcher) => Denoiser) | undefined;
 }
 
 /** Register an artifact folder as a model version (reading its manifest); optionally activate it. */
@@ -80,6 +91,7 @@ export interface ModelLease {
 
 interface Loaded {
   active: ActiveModel;
+  batcher: DenoiseBatcher;
   leases: number;
   retired: boolean;
 }
@@ -199,7 +211,7 @@ export class ModelRuntime {
     const { db, logger } = this.options;
     const started = performance.now();
     const model = await loadModel(version.artifactDir, { executionProvider: this.options.executionProvider });
-    const denoiser = new DenoiseBatcher(model.prior, {
+    const batcher = new DenoiseBatcher(model.prior, {
       ...(this.options.maxBatchRows === undefined ? {} : { maxBatchRows: this.options.maxBatchRows }),
       ...(this.options.maxQueueDelayMs === undefined
         ? {}
@@ -208,7 +220,18 @@ export class ModelRuntime {
     const signature = await catalogSignature(db);
     const { index, problem } = await this.buildIndex(model);
     const previous = this.current;
-    this.current = { active: { version, model, index, denoiser }, leases: 0, retired: false };
+    this.current = {
+      active: {
+        version,
+        model,
+        index,
+        denoiser: this.options.wrapDenoiser?.(batcher) ?? batcher,
+        range: rangeOf(model, index),
+      },
+      batcher,
+      leases: 0,
+      retired: false,
+    };
     this.catalogBuiltFrom = signature;
     this.catalogStale = false;
     this.problem = problem;
@@ -233,6 +256,7 @@ export class ModelRuntime {
     const { index, problem } = await this.buildIndex(loaded.active.model);
     // Swapped in whole: requests meanwhile kept the previous projection.
     loaded.active.index = index;
+    loaded.active.range = rangeOf(loaded.active.model, index);
     this.catalogBuiltFrom = signature;
     this.problem = problem;
   }
@@ -257,9 +281,15 @@ export class ModelRuntime {
   }
 
   private async dispose(loaded: Loaded): Promise<void> {
-    loaded.active.denoiser.close();
+    loaded.batcher.close();
     await loaded.active.model.dispose();
   }
+}
+
+function rangeOf(model: RebecaModel, index: CatalogIndex | null): DataRange | null {
+  if (model.dataRange !== null) return model.dataRange;
+  if (index === null || index.size === 0) return null;
+  return dataRangeOf(index.catalog.embeddings, index.size, model.standardization);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -10,9 +10,6 @@ import { type CatalogService } from './catalog.service.js';
 import { checkFirst, decodeCursor, type Page, type PageArgs, toPage } from './pagination.js';
 import { type UserService } from './users.service.js';
 
-/** Scores at or above this count as a like, as in the paper. */
-export const LIKE_THRESHOLD = 4;
-
 export class RatingService {
   constructor(
     private readonly db: Database,

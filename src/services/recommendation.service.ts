@@ -1,40 +1,62 @@
 import { type Database } from '../db/client.js';
-import {
-  findItemEmbeddings,
-  findItemsByExternalIds,
-  findItemsByIds,
-  type ItemSummaryRow,
-} from '../db/queries/items.js';
-import { type GeneratedItemRow, type GenerationJobRow, listUserGeneratedItems } from '../db/queries/jobs.js';
-import { type ModelVersionRow } from '../db/queries/models.js';
+import { findItemEmbeddings, findItemsByExternalIds, findItemsByIds } from '../db/queries/items.js';
+import { listUserGeneratedItems } from '../db/queries/jobs.js';
 import { mostLikedItems } from '../db/queries/ratings.js';
-import { type UserRow } from '../db/queries/users.js';
-import { BadUserInputError, ModelNotReadyError, NotFoundError } from '../errors.js';
-import { type CatalogHit } from '../ml/index.js';
+import { AppError, BadUserInputError, ModelNotReadyError, NotFoundError } from '../errors.js';
+import { MAX_RECOMMENDATIONS, MAX_SCORED_ITEMS } from '../limits.js';
+import { type CatalogHit, outOfRange } from '../ml/index.js';
+import {
+  type GeneratedItemRecord,
+  type ItemRecord,
+  type JobRecord,
+  type ModelVersionRecord,
+  type UserRecord,
+} from '../records.js';
+import { blendAnswer } from './blend.js';
+import { generationEligibility } from './generation/eligibility.js';
 import { type GenerationService } from './generation/generation.service.js';
-import { type ModelRuntime } from './model-runtime.js';
-import { resolveUserTaste } from './user-taste.js';
+import { type ActiveModel, type ModelRuntime } from './model-runtime.js';
+import { resolveUserTaste, type UserTaste } from './user-taste.js';
 import { type UserService } from './users.service.js';
 
 /** Why an answer is not personalised (RecommendationList.fallback). */
 export type Fallback = 'NO_MODEL' | 'NO_RATINGS';
 
-type Candidate =
-  | { source: 'catalog'; score: number; item: ItemSummaryRow }
-  | { source: 'generated'; score: number; generated: GeneratedItemRow };
+/** Why an entry is in the answer. */
+export type RecommendationReason = 'CATALOG_BY_VERIFIER' | 'GENERATED_ABOVE_CATALOG' | 'MOST_LIKED';
 
-export type RecommendationEntry = Candidate & { rank: number };
+export type RecommendationEntry = {
+  rank: number;
+  score: number;
+  reason: RecommendationReason;
+  explanation: string;
+} & ({ source: 'catalog'; item: ItemRecord } | { source: 'generated'; generated: GeneratedItemRecord });
 
 export interface RecommendationResult {
-  user: UserRow;
+  user: UserRecord;
   entries: RecommendationEntry[];
-  modelVersion: ModelVersionRow | null;
-  pendingGeneration: GenerationJobRow | null;
+  modelVersion: ModelVersionRecord | null;
+  pendingGeneration: JobRecord | null;
   fallback: Fallback | null;
 }
 
-export const MAX_RECOMMENDATIONS = 200;
-export const MAX_SCORED_ITEMS = 1000;
+export interface RecommendOptions {
+  includeGenerated: boolean;
+  first: number;
+  /** Share of the answer's places generated items may take (0: the catalog's answer unchanged). */
+  generatedShare?: number | undefined;
+}
+
+/** By default generated items may take a fifth of the places: 2 of the first 10. */
+export const DEFAULT_GENERATED_SHARE = 0.2;
+/**
+ * The verifier's optimism on generated items, in logit units: a generated item must beat the catalog item
+ * it displaces by this much. Measured on the taste worlds (BENCHMARKS.md, "Generation quality"): at the same
+ * verifier score generated items are liked less often than catalog items.
+ */
+export const GENERATED_LOGIT_MARGIN = 1;
+/** Generated items of a user looked at per answer (newest first). */
+const POOL_SIZE = 200;
 
 export class RecommendationService {
   constructor(
@@ -46,16 +68,18 @@ export class RecommendationService {
 
   /**
    * One ranked answer: catalog items by verifier probability (rated ones excluded) and, when asked, the
-   * user's ready generated items rescored with the same user vector, so both sources share one scale.
-   * With no generated item ready, a generation starts and comes back as `pendingGeneration`.
+   * user's generated items in the data's range, rescored with the same user vector and blended in where
+   * they beat the catalog items they displace (blend.ts). With no generated item ready, a generation
+   * starts (with this request's user vector and model) and comes back as `pendingGeneration`.
    */
-  async recommend(
-    userId: string,
-    options: { includeGenerated: boolean; first: number },
-  ): Promise<RecommendationResult> {
+  async recommend(userId: string, options: RecommendOptions): Promise<RecommendationResult> {
     const { first } = options;
     if (!Number.isInteger(first) || first < 1 || first > MAX_RECOMMENDATIONS) {
       throw new BadUserInputError(`first must be an integer from 1 to ${MAX_RECOMMENDATIONS}`);
+    }
+    const share = options.generatedShare ?? DEFAULT_GENERATED_SHARE;
+    if (!Number.isFinite(share) || share < 0 || share > 1) {
+      throw new BadUserInputError('generatedShare must be from 0 to 1');
     }
     const user = await this.users.requireUser(userId);
     const active = await this.runtime.active();
@@ -68,35 +92,76 @@ export class RecommendationService {
       hits.map((hit) => hit.id),
     );
     const byId = new Map(rows.map((row) => [row.externalId, row]));
-    const candidates: Candidate[] = hits.flatMap((hit) => {
+    const catalog = hits.flatMap((hit) => {
       const item = byId.get(hit.id);
-      return item === undefined ? [] : [{ source: 'catalog' as const, score: hit.score, item }];
+      return item === undefined ? [] : [{ score: hit.score, value: item }];
     });
 
-    let pendingGeneration: GenerationJobRow | null = null;
+    let pendingGeneration: JobRecord | null = null;
+    const generated: { score: number; value: GeneratedItemRecord }[] = [];
     if (options.includeGenerated) {
-      const pool = await listUserGeneratedItems(this.db, user.id, active.version.id, first);
-      for (const generated of pool) {
-        const score = active.model.verifier.probability(
-          taste.factors,
-          Float32Array.from(generated.embedding),
-        );
-        candidates.push({ source: 'generated', score, generated });
+      const pool = await listUserGeneratedItems(this.db, user.id, active.version.id, POOL_SIZE);
+      for (const item of pool) {
+        const embedding = Float32Array.from(item.embedding);
+        // Items stored before a catalog change may lie outside today's range: never shown.
+        if (
+          active.range !== null &&
+          outOfRange(embedding, active.range, active.model.standardization) !== null
+        )
+          continue;
+        generated.push({ score: active.model.verifier.probability(taste.factors, embedding), value: item });
       }
-      if (pool.length === 0 && active.model.priorUserRow(user.externalId) !== undefined) {
-        pendingGeneration = await this.generation.ensureGeneration(user.externalId, user.id);
+      if (generated.length === 0 && generationEligibility(active, user.externalId, taste).available) {
+        pendingGeneration = await this.refill(user, active, taste);
       }
     }
-    candidates.sort((a, b) => b.score - a.score);
+    const slots = options.includeGenerated ? Math.round(share * first) : 0;
+    const entries = blendAnswer(catalog, generated, first, slots, GENERATED_LOGIT_MARGIN).map(
+      (entry, index): RecommendationEntry => {
+        const rank = index + 1;
+        if (entry.source === 'catalog') {
+          return {
+            rank,
+            score: entry.score,
+            source: 'catalog',
+            item: entry.value,
+            reason: 'CATALOG_BY_VERIFIER',
+            explanation:
+              `catalog item ${entry.catalogRank} by the verifier's like-probability ` +
+              `(${entry.score.toFixed(3)}) among the items ${taste.source === 'population' ? 'an average user' : 'this user'} has not rated`,
+          };
+        }
+        return {
+          rank,
+          score: entry.score,
+          source: 'generated',
+          generated: entry.value,
+          reason: 'GENERATED_ABOVE_CATALOG',
+          explanation:
+            entry.displacedScore === null
+              ? `generated for this user (like-probability ${entry.score.toFixed(3)}); the catalog had too few unrated items to fill the answer`
+              : `generated for this user: like-probability ${entry.score.toFixed(3)}, clearly above the ` +
+                `catalog item it replaces (${entry.displacedScore.toFixed(3)})`,
+        };
+      },
+    );
     return {
       user,
-      entries: candidates
-        .slice(0, first)
-        .map((entry, index) => ({ ...entry, rank: index + 1 }) as RecommendationEntry),
+      entries,
       modelVersion: active.version,
       pendingGeneration,
       fallback: taste.source === 'population' ? 'NO_RATINGS' : null,
     };
+  }
+
+  /** The pool's refill; a refusal (limits, a queue outage) leaves the answer without a pending job. */
+  private async refill(user: UserRecord, active: ActiveModel, taste: UserTaste): Promise<JobRecord | null> {
+    try {
+      return await this.generation.ensureGeneration(user, active, taste);
+    } catch (error) {
+      if (error instanceof AppError) return null;
+      throw error;
+    }
   }
 
   /** Catalog items nearest to an embedding by cosine (empty without a model or catalog). */
@@ -130,18 +195,27 @@ export class RecommendationService {
   }
 
   /** Without a model: the most liked items the user has not rated, scored by their like share. */
-  private async popular(user: UserRow, first: number): Promise<RecommendationResult> {
+  private async popular(user: UserRecord, first: number): Promise<RecommendationResult> {
     const liked = await mostLikedItems(this.db, user.id, first);
     const rows = await findItemsByIds(
       this.db,
       liked.map((entry) => entry.itemId),
     );
     const byId = new Map(rows.map((row) => [row.id, row]));
-    const entries = liked.flatMap((entry, index) => {
+    const entries = liked.flatMap((entry, index): RecommendationEntry[] => {
       const item = byId.get(entry.itemId);
       return item === undefined
         ? []
-        : [{ source: 'catalog' as const, rank: index + 1, score: entry.likeShare, item }];
+        : [
+            {
+              source: 'catalog',
+              rank: index + 1,
+              score: entry.likeShare,
+              item,
+              reason: 'MOST_LIKED',
+              explanation: `no model is serving: among the most liked items (like share ${entry.likeShare.toFixed(3)})`,
+            },
+          ];
     });
     return { user, entries, modelVersion: null, pendingGeneration: null, fallback: 'NO_MODEL' };
   }

@@ -5,9 +5,12 @@ import { type Database } from '../db/client.js';
 import { type ModelVersionRow } from '../db/queries/models.js';
 import { type ProgressListener } from '../lib/progress.js';
 import { exportSnapshot, type SnapshotManifest } from './ingestion/export-snapshot.js';
+import { readManifest } from '../ml/index.js';
 import { registerModelArtifact } from './model-runtime.js';
 
-export type TrainingPreset = 'tiny' | 'small' | 'paper';
+/** The presets of training/rebeca/presets.py. */
+export const TRAINING_PRESETS = ['tiny', 'tiny-table', 'small', 'large', 'paper'] as const;
+export type TrainingPreset = (typeof TRAINING_PRESETS)[number];
 
 export interface TrainOptions {
   preset: TrainingPreset;
@@ -19,6 +22,12 @@ export interface TrainOptions {
   seed: number;
   maxEpochs?: number | undefined;
   activate: boolean;
+  /** Activate even when the health gate failed. */
+  force?: boolean;
+  /** A taste world's folder (truth.json): the health gate records the oracle's view. */
+  truthDir?: string | undefined;
+  /** More flags for training/rebeca/train.py (e.g. `--health-min-z`). */
+  extraArgs?: string[];
   onExportProgress?: ProgressListener;
 }
 
@@ -48,7 +57,13 @@ export async function checkPython(python: string): Promise<string> {
 export async function trainModel(
   db: Database,
   options: TrainOptions,
-): Promise<{ snapshot: SnapshotManifest; artifactDir: string; version: ModelVersionRow }> {
+): Promise<{
+  snapshot: SnapshotManifest;
+  artifactDir: string;
+  version: ModelVersionRow;
+  /** Why the health gate failed (then the model was registered, not activated, unless forced). */
+  healthProblems: string[];
+}> {
   await checkPython(options.python);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   const snapshotDir = resolve(options.dataDir, 'snapshots', stamp);
@@ -70,14 +85,20 @@ export async function trainModel(
     '--seed',
     String(options.seed),
     ...(options.maxEpochs === undefined ? [] : ['--max-epochs', String(options.maxEpochs)]),
+    ...(options.truthDir === undefined ? [] : ['--truth', resolve(options.truthDir)]),
+    ...(options.extraArgs ?? []),
   ];
   // Progress (epochs, losses, ETA) goes straight to our stderr; stdout's last line names the artifact.
   const result = await run(options.python, args, 'inherit-stderr');
   if (result.code !== 0) throw new TrainingError(`training failed (exit code ${result.code})`);
   const reported = /ARTIFACT (.+)\s*$/.exec(result.stdout.trim())?.[1];
   const dir = reported === undefined ? artifactDir : reported.trim();
-  const version = await registerModelArtifact(db, dir, options.activate, new Date(snapshot.createdAt));
-  return { snapshot, artifactDir: dir, version };
+  const manifest = await readManifest(dir);
+  const healthProblems = manifest.health?.passed === false ? manifest.health.reasons : [];
+  // A model that failed its health gate is kept for inspection but serves only when forced.
+  const activate = options.activate && (healthProblems.length === 0 || options.force === true);
+  const version = await registerModelArtifact(db, dir, activate, new Date(snapshot.createdAt));
+  return { snapshot, artifactDir: dir, version, healthProblems };
 }
 
 const projectRoot = resolve(join(import.meta.dirname, '..', '..'));

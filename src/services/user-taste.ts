@@ -3,7 +3,7 @@ import { listUserRatedItems } from '../db/queries/ratings.js';
 import { type UserRow } from '../db/queries/users.js';
 import { fitCatalogUser, type UserFactors } from '../ml/index.js';
 import { type ActiveModel } from './model-runtime.js';
-import { LIKE_THRESHOLD } from './ratings.service.js';
+import { LIKE_THRESHOLD } from '../vocabulary.js';
 
 /** How a user's verifier vector was obtained. */
 export type TasteSource = 'trained' | 'fitted' | 'population';
@@ -13,6 +13,9 @@ export interface UserTaste {
   source: TasteSource;
   /** Catalog rows the user rated (excluded from recommendations). */
   ratedRows: Set<number>;
+  /** Ratings of catalog items, and how many of them are likes. */
+  ratedCount: number;
+  likedCount: number;
 }
 
 /** Pull towards the mean user: with few ratings the fit stays near the population's taste. */
@@ -37,12 +40,14 @@ export async function resolveUserTaste(db: Database, active: ActiveModel, user: 
     }
     if (rating.updatedAt > (version.ratingsAsOf ?? version.createdAt)) changedSinceTraining = true;
   }
+  const counts = { ratedCount: ratings.length, likedCount: ratings.filter((r) => r.liked).length };
   const trainedRow = model.verifier.userRow(user.externalId);
   if (trainedRow !== undefined && !changedSinceTraining) {
-    return { factors: model.verifier.userFactors(trainedRow), source: 'trained', ratedRows };
+    return { factors: model.verifier.userFactors(trainedRow), source: 'trained', ratedRows, ...counts };
   }
   const population = model.verifier.meanUserFactors();
-  if (ratings.length === 0 || index === null) return { factors: population, source: 'population', ratedRows };
+  if (ratings.length === 0 || index === null)
+    return { factors: population, source: 'population', ratedRows, ...counts };
   const fit = fitCatalogUser(index, ratings, { prior: population, l2: COLD_START_L2 });
-  return { factors: fit, source: 'fitted', ratedRows };
+  return { factors: fit, source: 'fitted', ratedRows, ...counts };
 }

@@ -1,4 +1,7 @@
 import { type World, type WorldSpace } from './types.js';
+import { sigmoid } from '../lib/sigmoid.js';
+
+export { sigmoid };
 
 /** The oracle in words; written verbatim into truth.json and the README. */
 export const ORACLE_DESCRIPTION = [
@@ -74,10 +77,6 @@ export function likeLogitFromPosteriors(world: World, userIndex: number, posteri
     offset += row.length;
   }
   return logit;
-}
-
-export function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
 
 /** The ground-truth probability that the user likes (scores >= 4) a picture with this embedding. */

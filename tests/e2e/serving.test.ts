@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle } from '../../src/db/client.js';
+import { insertJobWithinLimits } from '../../src/db/queries/jobs.js';
+import { GENERATED_LOGIT_MARGIN } from '../../src/services/recommendation.service.js';
+import { progressEvent } from '../../src/services/generation/progress.js';
 import { testDatabases } from '../helpers/databases.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { collect, wsClient } from '../helpers/subscriptions.js';
@@ -16,6 +19,7 @@ import {
   ModelVersionsDocument,
   RateItemDocument,
   RecommendDocument,
+  UserGenerationDocument,
   VerifierScoresDocument,
   WatchGenerationDocument,
   type WatchGenerationSubscription,
@@ -40,8 +44,10 @@ describe.each(testDatabases)('serving with the tiny model on $name', (engine) =>
   let gateway: TestGateway;
   let client: Client;
 
+  const queries = { count: 0 };
+
   beforeAll(async () => {
-    database = await engine.open();
+    database = await engine.open({ onQuery: () => (queries.count += 1) });
     await importTinyDataset(database);
     gateway = await startTestGateway(database, { MODEL_DIR: TINY_MODEL_DIR, IMAGE_DECODER: 'none' });
     client = wsClient(gateway.wsUrl);
@@ -116,9 +122,9 @@ describe.each(testDatabases)('serving with the tiny model on $name', (engine) =>
     );
     const last = events.at(-1) as Progress;
     expect(last.status).toBe('SUCCEEDED');
-    // Step order is checked on the demo model (tests/e2e/demo-model.test.ts), whose jobs outlast the
-    // subscription's start; this tiny model may finish before the subscriber joins.
-    const running = events.slice(1).filter((event) => event.status === 'RUNNING');
+    // However fast the tiny model is, a subscriber who arrives late gets every step it missed, in order.
+    const running = events.filter((event) => event.status === 'RUNNING' && event.step > 0);
+    expect(running.map((event) => event.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     for (const event of running) {
       expect(event.totalSteps).toBe(20);
       expect(event.previewScore).toBeGreaterThanOrEqual(0);
@@ -147,41 +153,150 @@ describe.each(testDatabases)('serving with the tiny model on $name', (engine) =>
     expect(repeated.map((item) => item.embedding)).toEqual(items.map((item) => item.embedding));
   });
 
-  it('blends generated items into recommend, starting a generation when the pool is empty', async () => {
+  it('blends generated items into recommend only where they beat the catalog items they displace', async () => {
     const first = (await gateway.data(RecommendDocument, { user: 'u06', includeGenerated: true, first: 10 }))
       .recommend;
     expect(first.pendingGeneration).not.toBeNull();
     expect(first.items.every((entry) => entry.source === 'CATALOG')).toBe(true);
     const jobId = first.pendingGeneration?.id as string;
     await collect(client, WatchGenerationDocument, { job: jobId }, { until: finished });
-    const second = (
-      await gateway.data(RecommendDocument, { user: 'u06', includeGenerated: true, first: 200 })
-    ).recommend;
-    expect(second.pendingGeneration).toBeNull();
-    const generated = second.items.filter((entry) => entry.source === 'GENERATED');
-    const scores = second.items.map((entry) => entry.score);
-    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
-    // The job's 4 items compete with the catalog for 200 places: exactly those scoring above the last
-    // place are in (their verifier score, on the catalog's scale), none of the others.
     const pool = (await gateway.data(GetGenerationJobDocument, { id: jobId })).generationJob?.items ?? [];
+    const pending = (await gateway.data(GetGenerationJobDocument, { id: jobId })).generationJob;
+    expect(pending, JSON.stringify(pending)).toMatchObject({ status: 'SUCCEEDED' });
     expect(pool).toHaveLength(4);
-    const cutoff = scores.at(-1) as number;
-    const expected = pool.filter((item) => item.verifierScore > cutoff).map((item) => item.id);
-    expect(generated.map((entry) => (entry.item as { id: string }).id).sort()).toEqual(expected.sort());
-    for (const entry of generated) {
-      expect(entry.item.__typename).toBe('GeneratedItem');
-      expect(entry.score).toBeCloseTo((entry.item as { verifierScore: number }).verifierScore, 5);
+    const catalogOnly = (await gateway.data(RecommendDocument, { user: 'u06', first: 20 })).recommend.items;
+    for (const share of [0.2, 0.5, 1]) {
+      const answer = (
+        await gateway.data(RecommendDocument, {
+          user: 'u06',
+          includeGenerated: true,
+          first: 20,
+          generatedShare: share,
+        })
+      ).recommend;
+      expect(answer.pendingGeneration).toBeNull();
+      expect(answer.items).toHaveLength(20);
+      const scores = answer.items.map((entry) => entry.score);
+      expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+      const generated = answer.items.filter((entry) => entry.source === 'GENERATED');
+      const catalog = answer.items.filter((entry) => entry.source === 'CATALOG');
+      expect(generated.length).toBeLessThanOrEqual(Math.round(share * 20));
+      // The catalog entries kept are the catalog answer's best; each generated one beat (by the logit
+      // margin) the catalog entry it displaced, which are the catalog answer's last places.
+      expect(catalog.map((entry) => entry.item)).toEqual(
+        catalogOnly.slice(0, catalog.length).map((e) => e.item),
+      );
+      const displaced = catalogOnly.slice(catalog.length).map((entry) => entry.score);
+      const logit = (p: number) => Math.log(p / (1 - p));
+      const byScore = generated.map((entry) => entry.score).sort((a, b) => b - a);
+      byScore.forEach((score, i) => {
+        expect(logit(score) - GENERATED_LOGIT_MARGIN).toBeGreaterThanOrEqual(
+          logit(displaced[displaced.length - 1 - i] as number) - 1e-9,
+        );
+      });
+      for (const entry of generated) {
+        expect(entry.reason).toBe('GENERATED_ABOVE_CATALOG');
+        expect(entry.explanation).toMatch(/clearly above the catalog item it replaces/);
+        expect(entry.item.__typename).toBe('GeneratedItem');
+        // Scored with the same user vector as the ranking: the stored score is that score.
+        expect(entry.score).toBeCloseTo((entry.item as { verifierScore: number }).verifierScore, 5);
+      }
+      for (const entry of catalog) expect(entry.reason).toBe('CATALOG_BY_VERIFIER');
     }
-    expect(second.items).toHaveLength(200);
-    const withoutGenerated = (await gateway.data(RecommendDocument, { user: 'u06', first: 10 })).recommend;
-    expect(withoutGenerated.items.every((entry) => entry.source === 'CATALOG')).toBe(true);
+    const none = (
+      await gateway.data(RecommendDocument, {
+        user: 'u06',
+        includeGenerated: true,
+        first: 20,
+        generatedShare: 0,
+      })
+    ).recommend.items;
+    expect(none.map((entry) => entry.item)).toEqual(catalogOnly.map((entry) => entry.item));
+  });
+
+  it('replays every step to a subscriber who arrives after the job ended', async () => {
+    const job = (
+      await gateway.data(GenerateDocument, { user: 'u04', count: 1, steps: 12, sampler: 'DDIM', seed: 5 })
+    ).generate;
+    for (let i = 0; i < 200; i += 1) {
+      const stored = (await gateway.data(GetGenerationJobDocument, { id: job.id })).generationJob;
+      if (stored?.status === 'SUCCEEDED') break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const events = (await collect(client, WatchGenerationDocument, { job: job.id })).map(
+      (event) => event.generationProgress,
+    );
+    expect(events.map((event) => `${event.status}:${event.step}`)).toEqual([
+      'QUEUED:0',
+      'RUNNING:0',
+      ...Array.from({ length: 12 }, (_, i) => `RUNNING:${i + 1}`),
+      'SUCCEEDED:12',
+    ]);
+    expect(events.at(-1)?.job.items).toHaveLength(1);
+  });
+
+  it('answers a progress event with no database read; the end with one (the items)', async () => {
+    const user = await gateway.services.users.requireUser('u08');
+    const admitted = await insertJobWithinLimits(
+      gateway.services.db,
+      {
+        userId: user.id,
+        modelVersionId: null,
+        count: 1,
+        sampler: 'ddim',
+        steps: 5,
+        guidanceScale: 3,
+        verifierScale: 0,
+        candidates: 1,
+        seed: 1,
+      },
+      { perUser: 8, total: 1000 },
+    );
+    if (!('job' in admitted)) throw new Error('refused');
+    const job = { ...admitted.job, status: 'running' as const, startedAt: new Date() };
+    const item = await gateway.services.catalog.findItem('img0001');
+    const seen: number[] = [];
+    const done = collect(
+      client,
+      WatchGenerationDocument,
+      { job: job.id },
+      {
+        until: (event) => event.generationProgress.step === 5,
+        onEvent: () => seen.push(queries.count),
+      },
+    );
+    // The stored state comes first; then the steps, published as the runner would.
+    for (let i = 0; i < 100 && seen.length === 0; i += 1) await new Promise((r) => setTimeout(r, 10));
+    const before = queries.count;
+    for (let step = 1; step <= 5; step += 1) {
+      await gateway.services.bus.publishProgress(
+        progressEvent(job, { step, previewScore: 0.5, previewNearest: item ?? null }),
+      );
+    }
+    const events = await done;
+    expect(events.at(-1)?.generationProgress).toMatchObject({ step: 5, previewNearest: { id: 'img0001' } });
+    expect(queries.count - before).toBe(0);
   });
 
   it('refuses bad generation requests with stable codes', async () => {
     const code = async (variables: Parameters<typeof gateway.request<unknown, never>>[1]) =>
       (await gateway.request(GenerateDocument, variables as never)).errors?.[0]?.extensions?.code;
     expect(await code({ user: 'nobody' } as never)).toBe('NOT_FOUND');
-    expect(await code({ user: 'u12' } as never)).toBe('MODEL_NOT_READY');
+    // A taste-conditioned prior generates for anyone with enough ratings, trained with it or not.
+    await gateway.data(CreateUserDocument, { id: 'two-ratings' });
+    for (const item of ['img0001', 'img0002'])
+      await gateway.data(RateItemDocument, { user: 'two-ratings', item, score: 5 });
+    const refused = await gateway.request(GenerateDocument, { user: 'two-ratings' });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'USER_NOT_IN_MODEL',
+      reason: 'TOO_FEW_RATINGS',
+      ratingsNeeded: 3,
+      trainAgainHelps: false,
+    });
+    expect(refused.errors?.[0]?.message).toMatch(/at least 5 ratings .* has 2: rate 3 more/);
+    const availability = (await gateway.data(UserGenerationDocument, { id: 'two-ratings' })).user?.generation;
+    expect(availability).toMatchObject({ available: false, reason: 'TOO_FEW_RATINGS', ratingsNeeded: 3 });
+    expect((await gateway.data(UserGenerationDocument, { id: 'u12' })).user?.generation.available).toBe(true);
     expect(await code({ user: 'u01', count: 0 } as never)).toBe('BAD_USER_INPUT');
     expect(await code({ user: 'u01', steps: 1000 } as never)).toBe('BAD_USER_INPUT');
     const cancel = await gateway.request(CancelGenerationDocument, {

@@ -6,13 +6,13 @@ import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
 export interface TestDatabase {
   name: 'pglite' | 'postgres';
   /** A fresh, migrated, empty database; closing it drops it. */
-  open(): Promise<DatabaseHandle>;
+  open(options?: { onQuery?: (query: string) => void }): Promise<DatabaseHandle>;
 }
 
 const pglite: TestDatabase = {
   name: 'pglite',
-  async open() {
-    const handle = await openDatabase({ dataDir: null });
+  async open(options = {}) {
+    const handle = await openDatabase({ dataDir: null, ...options });
     await handle.migrate();
     return handle;
   },
@@ -22,7 +22,7 @@ const pglite: TestDatabase = {
 function postgres(adminUrl: string): TestDatabase {
   return {
     name: 'postgres',
-    async open() {
+    async open(options = {}) {
       const name = `rebeca_test_${process.pid}_${randomBytes(4).toString('hex')}`;
       const admin = new pg.Client({ connectionString: adminUrl });
       await admin.connect();
@@ -30,7 +30,12 @@ function postgres(adminUrl: string): TestDatabase {
       await admin.end();
       const url = new URL(adminUrl);
       url.pathname = `/${name}`;
-      const handle = await openDatabase({ url: url.toString(), dataDir: null, maxConnections: 4 });
+      const handle = await openDatabase({
+        url: url.toString(),
+        dataDir: null,
+        maxConnections: 4,
+        ...options,
+      });
       await handle.migrate();
       return {
         ...handle,

@@ -1,6 +1,8 @@
 import { type TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
+import { parseDecoderSpec } from '../../src/config.js';
 import { type DatabaseHandle } from '../../src/db/client.js';
+import { type Denoiser, type DenoiseBatcher } from '../../src/ml/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { buildGatewaySchema } from '../../src/resolvers/schema.js';
 import { type RunningGateway, startGateway } from '../../src/server/gateway.js';
@@ -25,24 +27,32 @@ export const testServiceConfig: ServiceConfig = {
   MODEL_DIR: undefined,
   ORT_EXECUTION_PROVIDER: 'cpu',
   REDIS_URL: undefined,
-  IMAGE_DECODER: 'none',
+  IMAGE_DECODER: { kind: 'none' },
   GENERATION_CONCURRENCY: 16,
   BATCH_MAX_ROWS: 256,
   BATCH_MAX_DELAY_MS: 2,
 };
 
+/** Overrides of the test configuration; IMAGE_DECODER as its environment spelling. */
+export type TestGatewayConfig = Partial<Omit<ServiceConfig, 'IMAGE_DECODER'>> & { IMAGE_DECODER?: string };
+
 /** A real gateway on a free port of 127.0.0.1 over the given database. */
 export async function startTestGateway(
   database: DatabaseHandle,
-  config: Partial<ServiceConfig> = {},
+  { IMAGE_DECODER, ...config }: TestGatewayConfig = {},
+  options: { wrapDenoiser?: (batcher: DenoiseBatcher) => Denoiser } = {},
 ): Promise<TestGateway> {
   const logger = createLogger('error');
+  const decoder =
+    IMAGE_DECODER === undefined ? testServiceConfig.IMAGE_DECODER : parseDecoderSpec(IMAGE_DECODER);
+  if (decoder === null) throw new Error(`bad IMAGE_DECODER ${IMAGE_DECODER}`);
   // Tests pick their model explicitly: never fall back to models/demo.
   const services = await startServices({
     db: database.db,
     logger,
-    config: { ...testServiceConfig, ...config },
+    config: { ...testServiceConfig, ...config, IMAGE_DECODER: decoder },
     demoFallback: false,
+    ...options,
   });
   const gateway = await startGateway({
     schema: await buildGatewaySchema(),

@@ -4,11 +4,13 @@ import { ddimStep } from '../../src/ml/ddim.js';
 import { ddpmStep } from '../../src/ml/ddpm.js';
 import { loadModel, type RebecaModel } from '../../src/ml/model.js';
 import { leadingTimesteps, makeNoiseSchedule } from '../../src/ml/schedule.js';
-import { sampleToEnd } from '../../src/ml/sampler.js';
+import { verifierGuidanceHook } from '../../src/ml/guidance.js';
+import { type PredictionType, splitOutput } from '../../src/ml/prediction.js';
+import { sampleToEnd, type UserCondition } from '../../src/ml/sampler.js';
 
-// The demo model joins when it is committed; the tiny fixture always runs.
-const ARTIFACTS = ['tests/fixtures/tiny-model', 'models/demo'].filter((dir) =>
-  existsSync(`${dir}/golden.json`),
+// The tiny fixtures (taste- and table-conditioned) and the demo model.
+const ARTIFACTS = ['tests/fixtures/tiny-model', 'tests/fixtures/tiny-table-model', 'models/demo'].filter(
+  (dir) => existsSync(`${dir}/golden.json`),
 );
 
 interface StepCase {
@@ -32,8 +34,29 @@ interface Golden {
     alphasCumprod: number[];
   };
   prior: {
-    inputs: { noisyEmbedding: number[][]; timestep: number[]; userRow: number[]; rating: number[] };
+    inputs: {
+      noisyEmbedding: number[][];
+      timestep: number[];
+      rating: number[];
+      userRow?: number[];
+      userVector?: number[][];
+      userPresent?: number[];
+    };
     outputs: { predictedNoise: number[][] };
+  };
+  conversions: {
+    lower: number[];
+    upper: number[];
+    cases: {
+      predictionType: PredictionType;
+      t: number;
+      sample: number[];
+      output: number[];
+      x0: number[];
+      eps: number[];
+      clampedX0: number[];
+      clampedEps: number[];
+    }[];
   };
   ddpmSteps: StepCase[];
   ddimSteps: StepCase[];
@@ -42,7 +65,12 @@ interface Golden {
     numInferenceSteps: number;
     eta: number;
     guidanceScale: number;
-    userRow: number[];
+    predictionType: PredictionType;
+    clip: boolean;
+    verifierScale: number;
+    verifierRow: number[];
+    userRow?: number[];
+    userVector?: number[][];
     rating: number[];
     initialNoise: number[][];
     raw: number[][];
@@ -131,18 +159,29 @@ describe.each(ARTIFACTS)('golden vectors of %s', (FIXTURE) => {
       const noise = await model.prior.run({
         noisyEmbedding: Float32Array.from(inputs.noisyEmbedding.flat()),
         timestep: BigInt64Array.from(inputs.timestep.map(BigInt)),
-        userRow: BigInt64Array.from(inputs.userRow.map(BigInt)),
         rating: BigInt64Array.from(inputs.rating.map(BigInt)),
+        ...(inputs.userRow
+          ? { userRow: BigInt64Array.from(inputs.userRow.map(BigInt)) }
+          : {
+              userVector: Float32Array.from((inputs.userVector ?? []).flat()),
+              userPresent: Float32Array.from(inputs.userPresent ?? []),
+            }),
       });
       expectClose(noise, golden.prior.outputs.predictedNoise.flat(), golden.tolerances.prior);
     });
 
-    it('reproduces the end-to-end guided DDIM sample', async () => {
+    it('reproduces the end-to-end guided DDIM sample (prediction type, clamp, verifier guidance)', async () => {
       const g = golden.guidedSample;
       expect(g.rating.every((r) => r === 1)).toBe(true);
-      for (let row = 0; row < g.userRow.length; row += 1) {
+      expect(g.predictionType).toBe(model.predictionType);
+      expect(g.clip).toBe(model.bounds !== null);
+      for (let row = 0; row < g.initialNoise.length; row += 1) {
+        const user: UserCondition = g.userRow
+          ? { kind: 'row', row: g.userRow[row] as number }
+          : { kind: 'taste', vector: Float32Array.from(g.userVector?.[row] ?? []) };
+        const factors = model.verifier.userFactors(g.verifierRow[row] as number);
         const samples = await sampleToEnd(model, {
-          userRow: g.userRow[row] as number,
+          user,
           rating: 'like',
           count: 1,
           guidanceScale: g.guidanceScale,
@@ -151,8 +190,29 @@ describe.each(ARTIFACTS)('golden vectors of %s', (FIXTURE) => {
           eta: g.eta,
           seed: 0,
           initialNoise: Float32Array.from(g.initialNoise[row] as number[]),
+          ...(g.verifierScale > 0
+            ? { guide: verifierGuidanceHook(model.verifier, factors, model.standardization, g.verifierScale) }
+            : {}),
         });
         expectClose(samples, g.raw[row] as number[], golden.tolerances.guidedSample);
+      }
+    });
+
+    it('converts every prediction type to (x0, eps), clamped into the range, as diffusers', () => {
+      const { lower, upper, cases } = golden.conversions;
+      const bounds = { lower: Float32Array.from(lower), upper: Float32Array.from(upper) };
+      const schedule = makeNoiseSchedule(golden.schedule);
+      for (const c of cases) {
+        const x0 = new Float32Array(c.sample.length);
+        const eps = new Float32Array(c.sample.length);
+        const sample = Float64Array.from(c.sample);
+        const output = Float64Array.from(c.output);
+        splitOutput(schedule, c.t, c.predictionType, sample, output, x0, eps);
+        expectClose(x0, c.x0, 1e-3 * Math.max(1, ...c.x0.map(Math.abs)));
+        expectClose(eps, c.eps, 1e-3 * Math.max(1, ...c.eps.map(Math.abs)));
+        splitOutput(schedule, c.t, c.predictionType, sample, output, x0, eps, bounds);
+        expectClose(x0, c.clampedX0, 1e-5);
+        expectClose(eps, c.clampedEps, 1e-3 * Math.max(1, ...c.clampedEps.map(Math.abs)));
       }
     });
 

@@ -6,7 +6,7 @@ import { DenoiseBatcher } from '../../src/ml/batcher.js';
 import { loadModel, type RebecaModel } from '../../src/ml/model.js';
 import { sampleEmbeddings, sampleToEnd, type SampleOptions } from '../../src/ml/sampler.js';
 
-const FIXTURE = 'tests/fixtures/tiny-model';
+const FIXTURE = 'tests/fixtures/tiny-table-model';
 
 let model: RebecaModel;
 beforeAll(async () => {
@@ -27,7 +27,12 @@ function maxDifference(a: Float32Array, b: Float32Array): number {
 describe('sampleEmbeddings', () => {
   it('yields one event per step with an un-standardised estimate, then the samples', async () => {
     const events = [];
-    for await (const event of sampleEmbeddings(model, { userRow: 3, count: 2, steps: 10, seed: 1 }))
+    for await (const event of sampleEmbeddings(model, {
+      user: { kind: 'row', row: 3 },
+      count: 2,
+      steps: 10,
+      seed: 1,
+    }))
       events.push(event);
     expect(events).toHaveLength(11);
     const steps = events.filter((e) => e.type === 'step');
@@ -57,7 +62,7 @@ describe('sampleEmbeddings', () => {
       { method: 'ddpm', seed: 5 },
       { method: 'ddim', steps: 20, eta: 0.5, seed: 5 },
     ] as const) {
-      const base = { userRow: 1, count: 3, guidanceScale: 4, ...options };
+      const base = { user: { kind: 'row', row: 1 } as const, count: 3, guidanceScale: 4, ...options };
       const a = await sampleToEnd(model, base);
       const b = await sampleToEnd(model, base);
       const c = await sampleToEnd(model, { ...base, seed: 6 });
@@ -67,8 +72,8 @@ describe('sampleEmbeddings', () => {
   });
 
   it('conditions on the user: different users get different samples from the same seed', async () => {
-    const a = await sampleToEnd(model, { userRow: 0, count: 4, seed: 9 });
-    const b = await sampleToEnd(model, { userRow: 7, count: 4, seed: 9 });
+    const a = await sampleToEnd(model, { user: { kind: 'row', row: 0 }, count: 4, seed: 9 });
+    const b = await sampleToEnd(model, { user: { kind: 'row', row: 7 }, count: 4, seed: 9 });
     expect(maxDifference(a, b)).toBeGreaterThan(1e-3);
   });
 
@@ -77,7 +82,7 @@ describe('sampleEmbeddings', () => {
     const seen: number[] = [];
     const run = (async () => {
       for await (const event of sampleEmbeddings(model, {
-        userRow: 0,
+        user: { kind: 'row', row: 0 },
         count: 2,
         method: 'ddpm',
         seed: 1,
@@ -93,8 +98,10 @@ describe('sampleEmbeddings', () => {
 
   it('rejects bad options with a clear message', async () => {
     const bad = async (options: Partial<SampleOptions>): Promise<unknown> =>
-      sampleToEnd(model, { userRow: 0, count: 1, seed: 0, ...options }).catch((error: unknown) => error);
-    expect(String(await bad({ userRow: 13 }))).toMatch(/userRow 13 is outside 0\.\.12/);
+      sampleToEnd(model, { user: { kind: 'row', row: 0 }, count: 1, seed: 0, ...options }).catch(
+        (error: unknown) => error,
+      );
+    expect(String(await bad({ user: { kind: 'row', row: 13 } }))).toMatch(/userRow 13 is outside 0\.\.12/);
     expect(String(await bad({ count: 0 }))).toMatch(/count must be a positive integer/);
     expect(String(await bad({ steps: 101 }))).toMatch(/steps must be an integer in 1\.\.100/);
     expect(String(await bad({ initialNoise: new Float32Array(3) }))).toMatch(
@@ -105,10 +112,17 @@ describe('sampleEmbeddings', () => {
 
 describe('DenoiseBatcher', () => {
   const requests: SampleOptions[] = [
-    { userRow: 0, count: 3, guidanceScale: 3, method: 'ddim', steps: 10, seed: 1 },
-    { userRow: 5, count: 2, guidanceScale: 7, method: 'ddim', steps: 25, eta: 1, seed: 2 },
-    { userRow: 11, rating: 'dislike', count: 1, guidanceScale: 1, method: 'ddpm', seed: 3 },
-    { userRow: 12, count: 4, guidanceScale: 0, method: 'ddim', steps: 4, seed: 4 },
+    { user: { kind: 'row', row: 0 }, count: 3, guidanceScale: 3, method: 'ddim', steps: 10, seed: 1 },
+    { user: { kind: 'row', row: 5 }, count: 2, guidanceScale: 7, method: 'ddim', steps: 25, eta: 1, seed: 2 },
+    {
+      user: { kind: 'row', row: 11 },
+      rating: 'dislike',
+      count: 1,
+      guidanceScale: 1,
+      method: 'ddpm',
+      seed: 3,
+    },
+    { user: { kind: 'row', row: 12 }, count: 4, guidanceScale: 0, method: 'ddim', steps: 4, seed: 4 },
   ];
 
   it('gives concurrent requests the same samples as running each alone', async () => {
@@ -140,7 +154,7 @@ describe('DenoiseBatcher', () => {
     const controller = new AbortController();
     const cancelled = (async () => {
       for await (const event of sampleEmbeddings(model, {
-        userRow: 2,
+        user: { kind: 'row', row: 2 },
         count: 2,
         method: 'ddpm',
         seed: 8,

@@ -1,8 +1,11 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { type Database } from '../client.js';
 import { evaluationReports } from '../schema.js';
+import { type EvaluationReportRecord, type Same } from '../../records.js';
 
-export type EvaluationReportRow = typeof evaluationReports.$inferSelect;
+export type EvaluationReportRow = EvaluationReportRecord;
+export const evaluationReportRowShape: Same<typeof evaluationReports.$inferSelect, EvaluationReportRecord> =
+  true;
 
 export async function insertEvaluationReport(
   db: Database,

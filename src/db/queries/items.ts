@@ -2,10 +2,12 @@ import { asc, count, eq, gt, inArray, sql } from 'drizzle-orm';
 import { type Database } from '../client.js';
 import { catalogSettings, items } from '../schema.js';
 import { toRealArrayLiteral } from '../real-array.js';
+import { type ItemRecord, type Same } from '../../records.js';
 
 export type ItemRow = typeof items.$inferSelect;
 /** An item without its embedding: what listings and answers need (parsing 1024 floats per row is costly). */
-export type ItemSummaryRow = Omit<ItemRow, 'embedding'>;
+export type ItemSummaryRow = ItemRecord;
+export const itemRowShape: Same<Omit<ItemRow, 'embedding'>, ItemRecord> = true;
 
 const summaryColumns = {
   id: items.id,

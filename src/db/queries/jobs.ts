@@ -1,26 +1,64 @@
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { type Database } from '../client.js';
-import { generatedItems, generationJobs, type JobStatus } from '../schema.js';
+import { generatedItems, generationJobs } from '../schema.js';
 import { toRealArrayLiteral } from '../real-array.js';
+import { type GeneratedItemRecord, type JobRecord, type Same } from '../../records.js';
+import { type JobStatus, OPEN_STATUSES } from '../../vocabulary.js';
 
-export type GenerationJobRow = typeof generationJobs.$inferSelect;
-export type GeneratedItemRow = typeof generatedItems.$inferSelect;
-export type GenerationJobWrite = typeof generationJobs.$inferInsert;
+export type GenerationJobRow = JobRecord;
+export type GeneratedItemRow = GeneratedItemRecord;
+export const jobRowShape: Same<typeof generationJobs.$inferSelect, JobRecord> = true;
+export const generatedItemRowShape: Same<typeof generatedItems.$inferSelect, GeneratedItemRecord> = true;
 
-export const OPEN_STATUSES: readonly JobStatus[] = ['queued', 'running'];
+export type GenerationJobWrite = Pick<
+  JobRecord,
+  | 'userId'
+  | 'modelVersionId'
+  | 'count'
+  | 'sampler'
+  | 'steps'
+  | 'guidanceScale'
+  | 'verifierScale'
+  | 'candidates'
+  | 'seed'
+>;
 
-export async function insertJob(db: Database, job: GenerationJobWrite): Promise<GenerationJobRow> {
-  const [row] = await db.insert(generationJobs).values(job).returning();
-  if (row === undefined) throw new Error('job insert returned nothing');
-  return row;
+/** Unfinished jobs of one user and overall, against which a new job is admitted. */
+export interface JobLimits {
+  perUser: number;
+  total: number;
 }
 
-export async function findJob(db: Database, id: string): Promise<GenerationJobRow | undefined> {
+/**
+ * Insert a queued job unless the user or the gateway already has as many unfinished jobs as the limits
+ * allow. The count and the insert run in one transaction behind an advisory lock, so concurrent requests
+ * cannot both pass the check. Returns the job, or which limit refused it with the count found.
+ */
+export async function insertJobWithinLimits(
+  db: Database,
+  job: GenerationJobWrite,
+  limits: JobLimits,
+): Promise<{ job: JobRecord } | { refused: 'user' | 'total'; open: number }> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${JOB_ADMISSION_LOCK})`);
+    const open = await countOpenJobs(tx as unknown as Database, job.userId);
+    if (open.user >= limits.perUser) return { refused: 'user' as const, open: open.user };
+    if (open.total >= limits.total) return { refused: 'total' as const, open: open.total };
+    const [row] = await tx.insert(generationJobs).values(job).returning();
+    if (row === undefined) throw new Error('job insert returned nothing');
+    return { job: row };
+  });
+}
+
+// Any fixed key shared by every process that admits jobs to this database.
+const JOB_ADMISSION_LOCK = 7_276_501_235;
+
+export async function findJob(db: Database, id: string): Promise<JobRecord | undefined> {
   const [row] = await db.select().from(generationJobs).where(eq(generationJobs.id, id));
   return row;
 }
 
-export function findJobs(db: Database, ids: readonly string[]): Promise<GenerationJobRow[]> {
+export function findJobs(db: Database, ids: readonly string[]): Promise<JobRecord[]> {
   if (ids.length === 0) return Promise.resolve([]);
   return db
     .select()
@@ -29,10 +67,7 @@ export function findJobs(db: Database, ids: readonly string[]): Promise<Generati
 }
 
 /** The user's newest job that has not finished, if any. */
-export async function findOpenJobForUser(
-  db: Database,
-  userId: number,
-): Promise<GenerationJobRow | undefined> {
+export async function findOpenJobForUser(db: Database, userId: number): Promise<JobRecord | undefined> {
   const [row] = await db
     .select()
     .from(generationJobs)
@@ -42,7 +77,7 @@ export async function findOpenJobForUser(
   return row;
 }
 
-export function listOpenJobs(db: Database): Promise<GenerationJobRow[]> {
+export function listOpenJobs(db: Database): Promise<JobRecord[]> {
   return db
     .select()
     .from(generationJobs)
@@ -50,24 +85,26 @@ export function listOpenJobs(db: Database): Promise<GenerationJobRow[]> {
     .orderBy(asc(generationJobs.createdAt));
 }
 
+/** Fields a state transition may set besides the status. */
+export type JobChanges = Partial<
+  Pick<JobRecord, 'step' | 'errorCode' | 'errorMessage' | 'startedAt' | 'finishedAt' | 'modelVersionId'>
+>;
+
 /**
- * Move a job between states only from the states given: the compare-and-set that keeps a cancel and a
- * completion racing from both winning. Returns the updated row, or undefined when the job was elsewhere.
+ * Move a job to `to` only from the states given: the compare-and-set that keeps a cancel and a completion
+ * racing from both winning. Returns the updated row, or undefined when the job was elsewhere.
+ * Only services/generation/job-lifecycle.ts calls this.
  */
 export async function transitionJob(
   db: Database,
   id: string,
   from: readonly JobStatus[],
-  set: Partial<
-    Pick<
-      GenerationJobRow,
-      'status' | 'step' | 'errorCode' | 'errorMessage' | 'startedAt' | 'finishedAt' | 'modelVersionId'
-    >
-  >,
-): Promise<GenerationJobRow | undefined> {
+  to: JobStatus,
+  changes: JobChanges,
+): Promise<JobRecord | undefined> {
   const [row] = await db
     .update(generationJobs)
-    .set(set)
+    .set({ ...changes, status: to })
     .where(and(eq(generationJobs.id, id), inArray(generationJobs.status, [...from])))
     .returning();
   return row;
@@ -89,34 +126,35 @@ export interface GeneratedItemWrite {
   verifierScore: number;
 }
 
-/** Store a finished job's items and mark it succeeded in one transaction, unless it was cancelled. */
-export async function completeJob(
+/**
+ * Mark a running job succeeded and store its items in one transaction (nothing is stored if the job
+ * was cancelled meanwhile). Returns the updated job, or undefined when it was no longer running.
+ */
+export async function completeJobWithItems(
   db: Database,
   jobId: string,
-  totalSteps: number,
-  rows: GeneratedItemWrite[],
-): Promise<GenerationJobRow | undefined> {
+  changes: JobChanges,
+  items: GeneratedItemWrite[],
+): Promise<JobRecord | undefined> {
   return db.transaction(async (tx) => {
-    const done = await transitionJob(tx as unknown as Database, jobId, ['running'], {
-      status: 'succeeded',
-      step: totalSteps,
-      finishedAt: new Date(),
-    });
+    const done = await transitionJob(tx as unknown as Database, jobId, ['running'], 'succeeded', changes);
     if (done === undefined) return undefined;
-    await tx
-      .insert(generatedItems)
-      .values(
-        rows.map((row) => ({
-          ...row,
-          embedding: sql`${toRealArrayLiteral(row.embedding)}::real[]`,
-        })),
-      )
-      .onConflictDoNothing();
+    if (items.length > 0) {
+      await tx
+        .insert(generatedItems)
+        .values(
+          items.map((row) => ({
+            ...row,
+            embedding: sql`${toRealArrayLiteral(row.embedding)}::real[]`,
+          })),
+        )
+        .onConflictDoNothing();
+    }
     return done;
   });
 }
 
-export function listJobItems(db: Database, jobIds: readonly string[]): Promise<GeneratedItemRow[]> {
+export function listJobItems(db: Database, jobIds: readonly string[]): Promise<GeneratedItemRecord[]> {
   if (jobIds.length === 0) return Promise.resolve([]);
   return db
     .select()
@@ -125,27 +163,19 @@ export function listJobItems(db: Database, jobIds: readonly string[]): Promise<G
     .orderBy(asc(generatedItems.position));
 }
 
-/** A user's ready generated items for one model version, best first. */
+/** A user's generated items of one model version, newest first (the pool `recommend` draws from). */
 export function listUserGeneratedItems(
   db: Database,
   userId: number,
   modelVersionId: number,
   limit: number,
-): Promise<GeneratedItemRow[]> {
+): Promise<GeneratedItemRecord[]> {
   return db
     .select()
     .from(generatedItems)
     .where(and(eq(generatedItems.userId, userId), eq(generatedItems.modelVersionId, modelVersionId)))
-    .orderBy(desc(generatedItems.verifierScore))
+    .orderBy(desc(generatedItems.createdAt), asc(generatedItems.position))
     .limit(limit);
-}
-
-export function findGeneratedItems(db: Database, ids: readonly string[]): Promise<GeneratedItemRow[]> {
-  if (ids.length === 0) return Promise.resolve([]);
-  return db
-    .select()
-    .from(generatedItems)
-    .where(inArray(generatedItems.id, [...ids]));
 }
 
 /** Unfinished jobs of one user, and overall. */

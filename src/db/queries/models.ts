@@ -1,8 +1,10 @@
 import { desc, eq, inArray, sql } from 'drizzle-orm';
 import { type Database } from '../client.js';
 import { modelVersions } from '../schema.js';
+import { type ModelVersionRecord, type Same } from '../../records.js';
 
-export type ModelVersionRow = typeof modelVersions.$inferSelect;
+export type ModelVersionRow = ModelVersionRecord;
+export const modelVersionRowShape: Same<typeof modelVersions.$inferSelect, ModelVersionRecord> = true;
 
 export interface ModelVersionWrite {
   preset: string;
@@ -42,11 +44,6 @@ export async function findActiveModelVersion(db: Database): Promise<ModelVersion
 
 export function listModelVersions(db: Database): Promise<ModelVersionRow[]> {
   return db.select().from(modelVersions).orderBy(desc(modelVersions.id));
-}
-
-export async function findModelVersion(db: Database, id: number): Promise<ModelVersionRow | undefined> {
-  const [row] = await db.select().from(modelVersions).where(eq(modelVersions.id, id));
-  return row;
 }
 
 export function findModelVersions(db: Database, ids: readonly number[]): Promise<ModelVersionRow[]> {

@@ -1,8 +1,11 @@
 import { and, asc, count, eq, gt, inArray, sql } from 'drizzle-orm';
 import { type Database } from '../client.js';
 import { items, ratings } from '../schema.js';
+import { type RatingRecord, type Same } from '../../records.js';
+import { LIKE_THRESHOLD } from '../../vocabulary.js';
 
-export type RatingRow = typeof ratings.$inferSelect;
+export type RatingRow = RatingRecord;
+export const ratingRowShape: Same<typeof ratings.$inferSelect, RatingRecord> = true;
 
 export interface RatingWrite {
   userId: number;
@@ -58,14 +61,14 @@ export interface RatingCounts {
   likedCount: number;
 }
 
-/** Rating and like counts for many users in one query (like = score >= 4, as the paper). */
+/** Rating and like counts for many users in one query (like = score >= LIKE_THRESHOLD, as the paper). */
 export async function ratingCountsByUser(db: Database, userIds: readonly number[]): Promise<RatingCounts[]> {
   if (userIds.length === 0) return [];
   const rows = await db
     .select({
       userId: ratings.userId,
       ratingCount: count(),
-      likedCount: sql<number>`count(*) filter (where ${ratings.score} >= 4)`.mapWith(Number),
+      likedCount: sql<number>`count(*) filter (where ${ratings.score} >= ${LIKE_THRESHOLD})`.mapWith(Number),
     })
     .from(ratings)
     .where(inArray(ratings.userId, [...userIds]))
@@ -97,11 +100,11 @@ export async function mostLikedItems(
   limit: number,
 ): Promise<{ itemId: number; likeShare: number }[]> {
   const rows = await db.execute<{ item_id: number; like_share: number }>(sql`
-    select r.item_id, (count(*) filter (where r.score >= 4))::float8 / count(*) as like_share
+    select r.item_id, (count(*) filter (where r.score >= ${LIKE_THRESHOLD}))::float8 / count(*) as like_share
     from ${ratings} r
     where not exists (select 1 from ${ratings} mine where mine.user_id = ${excludeUserId} and mine.item_id = r.item_id)
     group by r.item_id
-    order by count(*) filter (where r.score >= 4) desc, r.item_id
+    order by count(*) filter (where r.score >= ${LIKE_THRESHOLD}) desc, r.item_id
     limit ${limit}`);
   return (rows as unknown as { rows: { item_id: number; like_share: number }[] }).rows.map((row) => ({
     itemId: Number(row.item_id),

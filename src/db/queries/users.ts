@@ -1,8 +1,10 @@
 import { asc, count, gt, inArray } from 'drizzle-orm';
 import { type Database } from '../client.js';
 import { users } from '../schema.js';
+import { type Same, type UserRecord } from '../../records.js';
 
-export type UserRow = typeof users.$inferSelect;
+export type UserRow = UserRecord;
+export const userRowShape: Same<typeof users.$inferSelect, UserRecord> = true;
 
 export async function insertUser(db: Database, externalId: string): Promise<UserRow | undefined> {
   const [row] = await db.insert(users).values({ externalId }).onConflictDoNothing().returning();

@@ -23,3 +23,43 @@ export enum RecommendationSource {
   GENERATED = 'generated',
 }
 registerEnumType(RecommendationSource, { name: 'RecommendationSource' });
+
+export enum RecommendationReason {
+  CATALOG_BY_VERIFIER = 'CATALOG_BY_VERIFIER',
+  GENERATED_ABOVE_CATALOG = 'GENERATED_ABOVE_CATALOG',
+  MOST_LIKED = 'MOST_LIKED',
+}
+registerEnumType(RecommendationReason, {
+  name: 'RecommendationReason',
+  description: 'Why an entry is in the answer.',
+  valuesConfig: {
+    CATALOG_BY_VERIFIER: {
+      description: "An unrated catalog item, ranked by the verifier's like-probability.",
+    },
+    GENERATED_ABOVE_CATALOG: {
+      description:
+        'A generated item in the catalog range that the verifier clearly prefers to the catalog item it replaced ' +
+        '(within the share of places generated items may take).',
+    },
+    MOST_LIKED: { description: 'No model is serving: one of the most liked items.' },
+  },
+});
+
+export enum GenerationBlock {
+  NOT_IN_TRAINING_DATA = 'NOT_IN_TRAINING_DATA',
+  BELOW_MIN_LIKES = 'BELOW_MIN_LIKES',
+  TOO_FEW_RATINGS = 'TOO_FEW_RATINGS',
+  NO_MODEL = 'NO_MODEL',
+}
+registerEnumType(GenerationBlock, {
+  name: 'GenerationBlock',
+  description: 'Why the active model cannot generate for a user.',
+  valuesConfig: {
+    NOT_IN_TRAINING_DATA: {
+      description: 'A table-conditioned prior trained before the user rated anything.',
+    },
+    BELOW_MIN_LIKES: { description: 'A table-conditioned prior dropped the user by its min-likes rule.' },
+    TOO_FEW_RATINGS: { description: 'A taste-conditioned prior needs a vector fitted from more ratings.' },
+    NO_MODEL: { description: 'No model is serving.' },
+  },
+});

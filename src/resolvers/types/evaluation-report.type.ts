@@ -1,6 +1,6 @@
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, ID, ObjectType } from 'type-graphql';
-import { type EvaluationReportRow } from '../../db/queries/evaluations.js';
+import { type EvaluationReportRecord } from '../../records.js';
 
 @ObjectType({ description: 'A stored evaluation of a model version (npm run cli -- evaluate).' })
 export class EvaluationReport {
@@ -20,7 +20,7 @@ export class EvaluationReport {
   @Field(() => GraphQLDateTime)
   createdAt!: Date;
 
-  static from(row: EvaluationReportRow): EvaluationReport {
+  static from(row: EvaluationReportRecord): EvaluationReport {
     return Object.assign(new EvaluationReport(), {
       id: row.id,
       kind: row.kind,

@@ -1,6 +1,6 @@
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
-import { type GeneratedItemRow } from '../../db/queries/jobs.js';
+import { type GeneratedItemRecord } from '../../records.js';
 import { Item } from './item.type.js';
 
 @ObjectType({ description: 'A picture for a generated item.' })
@@ -32,9 +32,9 @@ export class GeneratedItem {
   @Field(() => GraphQLDateTime)
   createdAt!: Date;
 
-  row!: GeneratedItemRow;
+  row!: GeneratedItemRecord;
 
-  static from(row: GeneratedItemRow): GeneratedItem {
+  static from(row: GeneratedItemRecord): GeneratedItem {
     return Object.assign(new GeneratedItem(), {
       id: row.id,
       embedding: row.embedding,

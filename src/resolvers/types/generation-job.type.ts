@@ -1,6 +1,6 @@
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
-import { type GenerationJobRow } from '../../db/queries/jobs.js';
+import { type JobRecord } from '../../records.js';
 import { JobStatus, Sampler } from './enums.js';
 
 @ObjectType({ description: 'A request to sample new items for a user with the diffusion prior.' })
@@ -17,6 +17,10 @@ export class GenerationJob {
   steps!: number;
   @Field(() => Float)
   guidanceScale!: number;
+  @Field(() => Float, { description: 'Verifier guidance (0: off).' })
+  verifierScale!: number;
+  @Field(() => Int, { description: 'Candidates drawn per kept item (1: no selection).' })
+  candidates!: number;
   @Field(() => Int)
   seed!: number;
   @Field(() => Int, { description: 'Denoising steps done (updated a few times a second).' })
@@ -34,9 +38,9 @@ export class GenerationJob {
   @Field(() => GraphQLDateTime, { nullable: true })
   finishedAt!: Date | null;
 
-  row!: GenerationJobRow;
+  row!: JobRecord;
 
-  static from(row: GenerationJobRow): GenerationJob {
+  static from(row: JobRecord): GenerationJob {
     return Object.assign(new GenerationJob(), {
       id: row.id,
       status: row.status as JobStatus,
@@ -44,6 +48,8 @@ export class GenerationJob {
       sampler: row.sampler as Sampler,
       steps: row.steps,
       guidanceScale: row.guidanceScale,
+      verifierScale: row.verifierScale,
+      candidates: row.candidates,
       seed: row.seed,
       step: row.step,
       errorCode: row.errorCode,

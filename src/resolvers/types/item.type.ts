@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { type ItemSummaryRow } from '../../db/queries/items.js';
+import { type ItemRecord } from '../../records.js';
 
 @ObjectType({ description: 'A catalog item with its image embedding.' })
 export class Item {
@@ -15,7 +15,7 @@ export class Item {
   /** Database key, never exposed; the embedding field loads by it (only when asked for). */
   rowId!: number;
 
-  static from(row: ItemSummaryRow): Item {
+  static from(row: ItemRecord): Item {
     return Object.assign(new Item(), {
       id: row.externalId,
       title: row.title,

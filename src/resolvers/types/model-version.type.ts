@@ -1,6 +1,6 @@
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { type ModelVersionRow } from '../../db/queries/models.js';
+import { type ModelVersionRecord } from '../../records.js';
 
 @ObjectType({ description: 'A trained model artifact registered with the gateway.' })
 export class ModelVersion {
@@ -22,7 +22,7 @@ export class ModelVersion {
   })
   datasetHash!: string | null;
 
-  static from(row: ModelVersionRow): ModelVersion {
+  static from(row: ModelVersionRecord): ModelVersion {
     return Object.assign(new ModelVersion(), {
       id: String(row.id),
       preset: row.preset,

@@ -1,7 +1,7 @@
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, Int, ObjectType } from 'type-graphql';
-import { type RatingRow } from '../../db/queries/ratings.js';
-import { LIKE_THRESHOLD } from '../../services/ratings.service.js';
+import { type RatingRecord } from '../../records.js';
+import { LIKE_THRESHOLD } from '../../vocabulary.js';
 
 @ObjectType({ description: "A user's score for a catalog item." })
 export class Rating {
@@ -21,7 +21,7 @@ export class Rating {
   userRowId!: number;
   itemRowId!: number;
 
-  static from(row: RatingRow): Rating {
+  static from(row: RatingRecord): Rating {
     return Object.assign(new Rating(), {
       score: row.score,
       liked: row.score >= LIKE_THRESHOLD,

@@ -1,5 +1,5 @@
 import { createUnionType, Field, Float, Int, ObjectType } from 'type-graphql';
-import { RecommendationSource } from './enums.js';
+import { RecommendationReason, RecommendationSource } from './enums.js';
 import { GeneratedItem } from './generated-item.type.js';
 import { GenerationJob } from './generation-job.type.js';
 import { Item } from './item.type.js';
@@ -24,6 +24,10 @@ export class Recommendation {
   source!: RecommendationSource;
   @Field(() => RecommendedItem)
   item!: Item | GeneratedItem;
+  @Field(() => RecommendationReason)
+  reason!: RecommendationReason;
+  @Field(() => String, { description: 'Why it is here, in one sentence with the scores involved.' })
+  explanation!: string;
 }
 
 @ObjectType()

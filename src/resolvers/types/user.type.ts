@@ -1,6 +1,6 @@
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, ID, ObjectType } from 'type-graphql';
-import { type UserRow } from '../../db/queries/users.js';
+import { type UserRecord } from '../../records.js';
 
 @ObjectType({ description: 'A person who rates items, addressed by the id your own system gives them.' })
 export class User {
@@ -13,7 +13,7 @@ export class User {
   /** Database key, never exposed. */
   rowId!: number;
 
-  static from(row: UserRow): User {
+  static from(row: UserRecord): User {
     return Object.assign(new User(), { id: row.externalId, createdAt: row.createdAt, rowId: row.id });
   }
 }

@@ -13,15 +13,18 @@ import { type DecodedImage, type ImageDecoder } from './image-decoder.js';
  */
 export class WorldDecoder implements ImageDecoder {
   readonly name: string;
-  private constructor(private readonly world: World) {
-    this.name = `world:${world.preset}:${world.seed}`;
-  }
+  /** Built at the first decode (~0.5 s for the demo world), not at every start. */
+  private world: World | undefined;
 
-  static create(preset: PresetName, seed: number): WorldDecoder {
-    return new WorldDecoder(generateWorld(worldOptions(preset, seed)).world);
+  constructor(
+    private readonly preset: PresetName,
+    private readonly seed: number,
+  ) {
+    this.name = `world:${preset}:${seed}`;
   }
 
   async decode(embedding: Float32Array): Promise<DecodedImage | null> {
+    this.world ??= generateWorld(worldOptions(this.preset, this.seed)).world;
     if (embedding.length !== this.world.dim) return null;
     const { svg } = decodeEmbedding(this.world, embedding);
     return {

@@ -1,41 +1,38 @@
 import { randomInt } from 'node:crypto';
 import { type Database } from '../../db/client.js';
-import {
-  countOpenJobs,
-  findJob,
-  findOpenJobForUser,
-  type GenerationJobRow,
-  insertJob,
-  listOpenJobs,
-  transitionJob,
-} from '../../db/queries/jobs.js';
-import { type SamplerKind } from '../../db/schema.js';
-import {
-  BadUserInputError,
-  ModelNotReadyError,
-  NotFoundError,
-  ResourceExhaustedError,
-} from '../../errors.js';
-import { type ModelRuntime } from '../model-runtime.js';
+import { findJob, findOpenJobForUser, listOpenJobs } from '../../db/queries/jobs.js';
+import { BadUserInputError, ModelNotReadyError, NotFoundError, UserNotInModelError } from '../../errors.js';
+import { MAX_CANDIDATES, MAX_COUNT, MAX_GUIDANCE, MAX_VERIFIER_GUIDANCE } from '../../limits.js';
+import { type JobRecord, type UserRecord } from '../../records.js';
+import { type SamplerKind, TERMINAL_STATUSES } from '../../vocabulary.js';
+import { type ActiveModel, type ModelRuntime } from '../model-runtime.js';
+import { resolveUserTaste, type UserTaste } from '../user-taste.js';
 import { type UserService } from '../users.service.js';
-import { type EventBus, type ProgressPayload } from './events.js';
+import { type GenerationBlock, generationEligibility } from './eligibility.js';
+import { type EventBus, type ProgressEvent } from './events.js';
+import { type JobLifecycle } from './job-lifecycle.js';
 import { type JobQueue } from './job-queue.js';
-import { progressFromJob, TERMINAL } from './progress.js';
+import { isTerminal, progressEvent, ProgressFilter } from './progress.js';
+import { samplingDefaults } from './sampling-defaults.js';
 
-/** Most embeddings one job may ask for. */
-export const MAX_COUNT = 64;
-/** Guidance scales outside this range are refused (the paper sweeps 3.5..20). */
-export const MAX_GUIDANCE = 50;
-/** Unfinished (queued or running) jobs one user may have. */
-export const MAX_OPEN_JOBS_PER_USER = 8;
-/** Unfinished jobs overall; beyond it `generate` answers RESOURCE_EXHAUSTED. */
-export const MAX_OPEN_JOBS = 1000;
+/** What `User.generation` says. */
+export interface Availability {
+  available: boolean;
+  reason: GenerationBlock | 'NO_MODEL' | null;
+  message: string | null;
+  trainAgainHelps: boolean;
+  ratingsNeeded: number | null;
+  likesNeeded: number | null;
+}
 
+/** What a client may set on a generation; anything left out takes the model's measured default. */
 export interface GenerateRequest {
   user: string;
   count: number;
   guidanceScale?: number | null | undefined;
-  steps: number;
+  verifierScale?: number | null | undefined;
+  candidates?: number | null | undefined;
+  steps?: number | null | undefined;
   sampler: SamplerKind;
   seed?: number | null | undefined;
 }
@@ -45,140 +42,178 @@ export class GenerationService {
     private readonly db: Database,
     private readonly users: UserService,
     private readonly runtime: ModelRuntime,
+    private readonly lifecycle: JobLifecycle,
     private readonly queue: JobQueue,
     private readonly bus: EventBus,
   ) {}
 
   /** Validate, persist as queued, enqueue; the job runs in the background. */
-  async generate(request: GenerateRequest): Promise<GenerationJobRow> {
+  async generate(request: GenerateRequest): Promise<JobRecord> {
     const user = await this.users.requireUser(request.user);
     const active = await this.runtime.active();
     if (active === null) throw new ModelNotReadyError(this.runtime.notReadyReason ?? 'no model is loaded');
-    if (active.model.priorUserRow(user.externalId) === undefined) {
-      throw new ModelNotReadyError(
-        `the active model was trained without user "${user.externalId}": train again to generate for them`,
-      );
+    const taste = await resolveUserTaste(this.db, active, user);
+    return this.startFor(user, active, taste, request);
+  }
+
+  /**
+   * Start a job for a user the caller has already resolved, on the model version it already holds (so
+   * one `recommend` sees one version). Refuses users the model cannot generate for (USER_NOT_IN_MODEL).
+   */
+  async startFor(
+    user: UserRecord,
+    active: ActiveModel,
+    taste: UserTaste,
+    request: Omit<GenerateRequest, 'user'>,
+  ): Promise<JobRecord> {
+    const eligibility = generationEligibility(active, user.externalId, taste);
+    if (!eligibility.available) {
+      const { reason, trainAgainHelps, ratingsNeeded, likesNeeded } = eligibility;
+      throw new UserNotInModelError(eligibility.message, {
+        extensions: { reason, trainAgainHelps, ratingsNeeded, likesNeeded },
+      });
     }
+    const defaults = samplingDefaults(active.model);
     const { count, sampler } = request;
     if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
       throw new BadUserInputError(`count must be an integer from 1 to ${MAX_COUNT}`);
     }
-    const guidanceScale = request.guidanceScale ?? active.model.defaultGuidanceScale;
+    const guidanceScale = request.guidanceScale ?? defaults.guidanceScale;
     if (!Number.isFinite(guidanceScale) || guidanceScale < 0 || guidanceScale > MAX_GUIDANCE) {
       throw new BadUserInputError(`guidanceScale must be from 0 to ${MAX_GUIDANCE}`);
     }
+    const verifierScale = request.verifierScale ?? defaults.verifierScale;
+    if (!Number.isFinite(verifierScale) || verifierScale < 0 || verifierScale > MAX_VERIFIER_GUIDANCE) {
+      throw new BadUserInputError(`verifierScale must be from 0 to ${MAX_VERIFIER_GUIDANCE}`);
+    }
+    const candidates = request.candidates ?? defaults.candidates;
+    if (!Number.isInteger(candidates) || candidates < 1 || candidates > MAX_CANDIDATES) {
+      throw new BadUserInputError(`candidates must be an integer from 1 to ${MAX_CANDIDATES}`);
+    }
     const timesteps = active.model.schedule.timesteps;
     // DDPM is the paper's ancestral sampler over every training step; `steps` applies to DDIM.
-    const steps = sampler === 'ddpm' ? timesteps : request.steps;
+    const steps = sampler === 'ddpm' ? timesteps : (request.steps ?? Math.min(defaults.steps, timesteps));
     if (!Number.isInteger(steps) || steps < 1 || steps > timesteps) {
       throw new BadUserInputError(`steps must be an integer from 1 to ${timesteps} (the model's timesteps)`);
     }
     const seed = request.seed ?? randomInt(0, 2 ** 31 - 1);
-    if (!Number.isInteger(seed) || seed < 0)
-      throw new BadUserInputError('seed must be a non-negative integer');
-    await this.checkCapacity(user.id);
-    const job = await insertJob(this.db, {
+    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1)
+      throw new BadUserInputError('seed must be an integer from 0 to 2147483647');
+    const job = await this.lifecycle.create({
       userId: user.id,
       modelVersionId: active.version.id,
       count,
       sampler,
       steps,
       guidanceScale,
+      verifierScale,
+      candidates,
       seed,
     });
-    // Published before enqueueing: with Redis a worker's first steps must not overtake it.
-    await this.bus.publish('progress', job.id, progressFromJob(job));
     try {
       await this.queue.enqueue(job.id);
     } catch (error) {
       // A job nobody will run must not stay queued (it would block the user's pool forever).
-      const failed = await transitionJob(this.db, job.id, ['queued'], {
-        status: 'failed',
-        errorCode: 'QUEUE_UNAVAILABLE',
-        errorMessage: (error as Error).message,
-        finishedAt: new Date(),
-      });
-      if (failed !== undefined) await this.bus.publish('progress', job.id, progressFromJob(failed));
+      await this.lifecycle.fail(job.id, 'QUEUE_UNAVAILABLE', (error as Error).message);
       throw new Error('the generation queue is unavailable', { cause: error });
     }
     return job;
   }
 
-  /** Refuse new jobs beyond the per-user and overall limits of unfinished jobs. */
-  private async checkCapacity(userId: number): Promise<void> {
-    const { user, total } = await countOpenJobs(this.db, userId);
-    if (user >= MAX_OPEN_JOBS_PER_USER) {
-      throw new ResourceExhaustedError(
-        `this user already has ${user} unfinished generation jobs (at most ${MAX_OPEN_JOBS_PER_USER}); wait or cancel one`,
-      );
+  /** Whether the active model can generate for the user (the `User.generation` field). */
+  async availability(user: UserRecord): Promise<Availability> {
+    const active = await this.runtime.active();
+    if (active === null) {
+      return {
+        available: false,
+        reason: 'NO_MODEL',
+        message: this.runtime.notReadyReason ?? 'no model is loaded',
+        trainAgainHelps: false,
+        ratingsNeeded: null,
+        likesNeeded: null,
+      };
     }
-    if (total >= MAX_OPEN_JOBS) {
-      throw new ResourceExhaustedError(`${total} generation jobs are waiting or running; try again later`);
+    const eligibility = generationEligibility(
+      active,
+      user.externalId,
+      await resolveUserTaste(this.db, active, user),
+    );
+    if (eligibility.available) {
+      return {
+        available: true,
+        reason: null,
+        message: null,
+        trainAgainHelps: false,
+        ratingsNeeded: null,
+        likesNeeded: null,
+      };
     }
+    const { reason, message, trainAgainHelps, ratingsNeeded, likesNeeded } = eligibility;
+    return { available: false, reason, message, trainAgainHelps, ratingsNeeded, likesNeeded };
   }
 
-  /** The user's unfinished job, or a new one with default parameters. */
-  async ensureGeneration(userExternalId: string, userId: number): Promise<GenerationJobRow> {
-    const open = await findOpenJobForUser(this.db, userId);
+  /** The user's unfinished job, or a new one with the model's defaults (the pool's refill). */
+  async ensureGeneration(user: UserRecord, active: ActiveModel, taste: UserTaste): Promise<JobRecord> {
+    const open = await findOpenJobForUser(this.db, user.id);
     if (open !== undefined) return open;
-    return this.generate({ user: userExternalId, count: 4, steps: 50, sampler: 'ddim' });
+    return this.startFor(user, active, taste, { count: 4, sampler: 'ddim' });
   }
 
-  async findJob(id: string): Promise<GenerationJobRow | undefined> {
+  async findJob(id: string): Promise<JobRecord | undefined> {
     return UUID.test(id) ? findJob(this.db, id) : undefined;
   }
 
-  async requireJob(id: string): Promise<GenerationJobRow> {
+  async requireJob(id: string): Promise<JobRecord> {
     const job = await this.findJob(id);
     if (job === undefined) throw new NotFoundError(`generation job "${id}" does not exist`);
     return job;
   }
 
   /** Cancel a queued or running job; a finished job is returned as it is. */
-  async cancel(id: string): Promise<GenerationJobRow> {
+  async cancel(id: string): Promise<JobRecord> {
     const job = await this.requireJob(id);
-    if (TERMINAL.has(job.status)) return job;
-    const cancelled = await transitionJob(this.db, id, ['queued', 'running'], {
-      status: 'cancelled',
-      finishedAt: new Date(),
-    });
-    if (cancelled === undefined) return this.requireJob(id);
-    await this.bus.publish('cancel', id, { jobId: id });
-    await this.bus.publish('progress', id, progressFromJob(cancelled));
-    return cancelled;
+    if (TERMINAL_STATUSES.has(job.status)) return job;
+    return (await this.lifecycle.cancel(id)) ?? this.requireJob(id);
   }
 
   /**
-   * A job's life as events: its stored state first (so a late or reconnecting client loses nothing),
-   * then every `every`-th denoising step as it happens, then the end. Finishes after a final state.
+   * A job's life as events: the steps already published (kept for late subscribers) or, when none are
+   * kept, its stored state; then every `every`-th step as it happens; then the end.
    */
-  async *watch(id: string, every: number, signal: AbortSignal): AsyncGenerator<ProgressPayload> {
+  async *watch(id: string, every: number, signal: AbortSignal): AsyncGenerator<ProgressEvent> {
     if (!Number.isInteger(every) || every < 1)
       throw new BadUserInputError('every must be a positive integer');
-    // Subscribe before reading the state: an event published in between is then not lost.
+    // Subscribe before reading what is kept: an event published in between is then not lost, and the
+    // filter drops it if the replay had it already.
     const listening = new AbortController();
     const stop = () => listening.abort();
     signal.addEventListener('abort', stop, { once: true });
     try {
-      const events = await this.bus.subscribe('progress', id, listening.signal);
+      const live = await this.bus.subscribeProgress(id, listening.signal);
+      let kept = await this.bus.replayProgress(id);
       const job = await this.requireJob(id);
-      const first = progressFromJob(job);
-      yield first;
-      if (TERMINAL.has(first.status)) return;
-      let lastStep = first.status === 'running' ? first.step : -1;
-      for await (const event of events) {
-        if (TERMINAL.has(event.status)) {
-          yield event;
-          return;
-        }
-        // Events buffered while the state was read may be older than it: drop them. A job recovered
-        // from a dead worker starts over: its step 1 goes through.
-        if (event.step <= lastStep && !(event.status === 'running' && event.step === 1 && lastStep > 1))
-          continue;
-        lastStep = event.step;
-        if (event.status === 'running' && event.step % every !== 0 && event.step !== event.totalSteps)
-          continue;
-        yield event;
+      // Every step is published before the job's final write: read again to have them all.
+      if (TERMINAL_STATUSES.has(job.status)) kept = await this.bus.replayProgress(id);
+      const filter = new ProgressFilter(every);
+      if (kept.length === 0) {
+        const state = progressEvent(job);
+        yield state;
+        if (isTerminal(state)) return;
+      }
+      for (const sequenced of kept) {
+        if (!filter.admit(sequenced)) continue;
+        yield sequenced.event;
+        if (isTerminal(sequenced.event)) return;
+      }
+      // Ended, but its end is not kept (yet, or the bus lost it): the stored state says how.
+      if (TERMINAL_STATUSES.has(job.status)) {
+        yield progressEvent(job);
+        return;
+      }
+      for await (const sequenced of live) {
+        if (!filter.admit(sequenced)) continue;
+        yield sequenced.event;
+        if (isTerminal(sequenced.event)) return;
       }
     } finally {
       signal.removeEventListener('abort', stop);
@@ -190,8 +225,7 @@ export class GenerationService {
   async resumeOpenJobs(): Promise<number> {
     const open = await listOpenJobs(this.db);
     for (const job of open) {
-      if (job.status === 'running')
-        await transitionJob(this.db, job.id, ['running'], { status: 'queued', step: 0 });
+      if (job.status === 'running') await this.lifecycle.requeue(job.id);
       await this.queue.enqueue(job.id);
     }
     return open.length;

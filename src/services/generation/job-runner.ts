@@ -1,24 +1,24 @@
 import { type Database } from '../../db/client.js';
-import {
-  completeJob,
-  findJob,
-  transitionJob,
-  updateJobStep,
-  type GenerationJobRow,
-} from '../../db/queries/jobs.js';
+import { findJob, type GeneratedItemWrite } from '../../db/queries/jobs.js';
+import { findItemsByExternalIds } from '../../db/queries/items.js';
 import { findUsersByIds } from '../../db/queries/users.js';
 import { type Logger } from '../../lib/logger.js';
-import { sampleEmbeddings, type UserFactors } from '../../ml/index.js';
+import {
+  outOfRange,
+  sampleEmbeddings,
+  selectDiverse,
+  type UserCondition,
+  type UserFactors,
+  verifierGuidanceHook,
+} from '../../ml/index.js';
+import { type ItemRecord, type JobRecord } from '../../records.js';
+import { TERMINAL_STATUSES } from '../../vocabulary.js';
 import { type ActiveModel, type ModelRuntime } from '../model-runtime.js';
-import { type EventBus, type ProgressPayload } from './events.js';
-import { TERMINAL } from './progress.js';
-
-/** Stable codes a failed job carries (GenerationJob.errorCode). */
-export type JobErrorCode =
-  'MODEL_NOT_READY' | 'USER_NOT_IN_MODEL' | 'SAMPLING_FAILED' | 'WORKER_LOST' | 'QUEUE_UNAVAILABLE';
-
-/** Step numbers are written to the database at most this often; subscribers get every step. */
-const STEP_WRITE_INTERVAL_MS = 250;
+import { resolveUserTaste } from '../user-taste.js';
+import { type EventBus } from './events.js';
+import { generationEligibility } from './eligibility.js';
+import { type JobLifecycle } from './job-lifecycle.js';
+import { samplingDefaults } from './sampling-defaults.js';
 
 /**
  * The nearest-catalog-item preview is a full cosine scan (40k x 1024 takes ~50 ms on one core): run on
@@ -29,9 +29,10 @@ const STEP_WRITE_INTERVAL_MS = 250;
 const PREVIEW_CPU_SHARE = 0.1;
 
 /**
- * Runs generation jobs: samples with the active model's prior (classifier-free guidance, batched with
- * every other running job), streams each denoising step to the event bus, stores the items and ends the
- * job in the database. Cancellation arrives on the bus from any process.
+ * Runs generation jobs: samples `count x candidates` embeddings with the active model's prior (batched
+ * with every other running job), streams each denoising step, keeps the best `count` in the data's range
+ * by the verifier under the diversity floor, and ends the job through the lifecycle. Cancellation arrives
+ * on the bus from any process.
  */
 export class JobRunner {
   private readonly shutdown = new AbortController();
@@ -40,6 +41,7 @@ export class JobRunner {
   constructor(
     private readonly db: Database,
     private readonly runtime: ModelRuntime,
+    private readonly lifecycle: JobLifecycle,
     private readonly bus: EventBus,
     private readonly logger: Logger,
   ) {}
@@ -51,50 +53,49 @@ export class JobRunner {
 
   readonly run = async (jobId: string): Promise<void> => {
     const job = await findJob(this.db, jobId);
-    if (job === undefined || TERMINAL.has(job.status) || this.shutdown.signal.aborted) return;
+    if (job === undefined || TERMINAL_STATUSES.has(job.status) || this.shutdown.signal.aborted) return;
     // The lease keeps this model version's session alive until the job ends, even if another version
     // is activated meanwhile.
     const lease = await this.runtime.acquire();
     if (lease === null) {
-      return this.fail(job, 'MODEL_NOT_READY', this.runtime.notReadyReason ?? 'no model');
+      await this.lifecycle.fail(jobId, 'MODEL_NOT_READY', this.runtime.notReadyReason ?? 'no model');
+      return;
     }
     const cancel = new AbortController();
     const listening = new AbortController();
     const signal = AbortSignal.any([cancel.signal, this.shutdown.signal]);
-    let running: GenerationJobRow | undefined;
+    let running: JobRecord | undefined;
     try {
       const active = lease.active;
       const [user] = await findUsersByIds(this.db, [job.userId]);
-      const userRow = user === undefined ? undefined : active.model.priorUserRow(user.externalId);
-      if (user === undefined || userRow === undefined) {
-        return await this.fail(job, 'USER_NOT_IN_MODEL', 'the model was trained without this user');
+      if (user === undefined) {
+        await this.lifecycle.fail(jobId, 'USER_NOT_IN_MODEL', 'the user no longer exists');
+        return;
       }
-      const cancels = await this.bus.subscribe('cancel', jobId, listening.signal);
+      // The same vector ranks the user's recommendations, scores the items and conditions the prior.
+      const taste = await resolveUserTaste(this.db, active, user);
+      const eligibility = generationEligibility(active, user.externalId, taste);
+      if (!eligibility.available) {
+        await this.lifecycle.fail(jobId, 'USER_NOT_IN_MODEL', eligibility.message);
+        return;
+      }
+      const cancels = await this.bus.subscribeCancel(jobId, listening.signal);
       void (async () => {
         for await (const _ of cancels) cancel.abort();
       })().catch((error: unknown) => this.logger.warn('cancel listener failed', { jobId, error }));
-      const startedAt = new Date();
-      // Only from queued or running (a job recovered from a dead worker): a cancelled job stays so.
-      running = await transitionJob(this.db, jobId, ['queued', 'running'], {
-        status: 'running',
-        step: 0,
-        startedAt,
-        modelVersionId: active.version.id,
-        errorCode: null,
-        errorMessage: null,
-      });
+      running = await this.lifecycle.start(jobId, active.version.id);
       if (running === undefined) return;
-      await this.sample(running, active, userRow, user.externalId, startedAt, signal);
+      await this.sample(running, active, eligibility.condition, taste.factors, signal);
     } catch (error) {
       if (this.shutdown.signal.aborted && running !== undefined) {
-        await transitionJob(this.db, jobId, ['running'], { status: 'queued', step: 0 });
+        await this.lifecycle.requeue(jobId);
         this.logger.info('generation job interrupted by shutdown; queued again', { jobId });
         return;
       }
       // A cancel already ended the job in the database (GenerationService.cancel).
       if (cancel.signal.aborted) return;
       this.logger.error('generation job failed', { jobId, error });
-      await this.fail(running ?? job, 'SAMPLING_FAILED', (error as Error).message);
+      await this.lifecycle.fail(jobId, 'SAMPLING_FAILED', (error as Error).message);
     } finally {
       listening.abort();
       lease.release();
@@ -102,110 +103,122 @@ export class JobRunner {
   };
 
   private async sample(
-    job: GenerationJobRow,
+    job: JobRecord,
     active: ActiveModel,
-    userRow: number,
-    userExternalId: string,
-    startedAt: Date,
+    condition: UserCondition,
+    factors: UserFactors,
     signal: AbortSignal,
   ): Promise<void> {
-    const { model, index } = active;
-    const verifierRow = model.verifier.userRow(userExternalId);
-    const factors: UserFactors =
-      verifierRow === undefined ? model.verifier.meanUserFactors() : model.verifier.userFactors(verifierRow);
+    const { model } = active;
     const dim = model.embeddingDim;
-    let lastWrite = 0;
-    let previewNearestItemId: string | null = null;
-    const base = {
-      jobId: job.id,
-      errorCode: null,
-    };
+    const drawn = job.count * job.candidates;
+    const startedAt = job.startedAt?.getTime() ?? Date.now();
+    let previewNearest: ItemRecord | null = null;
     for await (const event of sampleEmbeddings(model, {
-      userRow,
+      user: condition,
       rating: 'like',
-      count: job.count,
+      count: drawn,
       guidanceScale: job.guidanceScale,
       method: job.sampler,
       steps: job.steps,
       seed: job.seed,
       signal,
       denoiser: active.denoiser,
+      ...(job.verifierScale > 0
+        ? { guide: verifierGuidanceHook(model.verifier, factors, model.standardization, job.verifierScale) }
+        : {}),
     })) {
-      const elapsedMs = Date.now() - startedAt.getTime();
       if (event.type === 'step') {
         let scoreSum = 0;
-        for (let i = 0; i < job.count; i += 1) {
+        for (let i = 0; i < drawn; i += 1) {
           scoreSum += model.verifier.probability(factors, event.estimate.subarray(i * dim, (i + 1) * dim));
         }
-        if (index !== null && (performance.now() >= this.nextPreviewAt || event.step === event.totalSteps)) {
-          const started = performance.now();
-          previewNearestItemId =
-            (await index.nearestYielding(event.estimate.subarray(0, dim), 1))[0]?.id ?? null;
-          const took = performance.now() - started;
-          this.nextPreviewAt = performance.now() + (took * (1 - PREVIEW_CPU_SHARE)) / PREVIEW_CPU_SHARE;
-        }
-        const payload: ProgressPayload = {
-          ...base,
-          status: 'running',
-          step: event.step,
-          totalSteps: event.totalSteps,
-          elapsedMs,
-          etaMs: Math.round((elapsedMs / event.step) * (event.totalSteps - event.step)),
-          previewScore: scoreSum / job.count,
-          previewNearestItemId,
-        };
-        await this.bus.publish('progress', job.id, payload);
-        if (Date.now() - lastWrite >= STEP_WRITE_INTERVAL_MS) {
-          lastWrite = Date.now();
-          await updateJobStep(this.db, job.id, event.step);
-        }
+        previewNearest = await this.preview(
+          active,
+          event.estimate.subarray(0, dim),
+          event.step === event.totalSteps,
+          previewNearest,
+        );
+        await this.lifecycle.step(job, { step: event.step, previewScore: scoreSum / drawn, previewNearest });
         continue;
       }
-      const rows = Array.from({ length: job.count }, (_, position) => {
-        const embedding = event.samples.slice(position * dim, (position + 1) * dim);
-        return {
-          jobId: job.id,
-          userId: job.userId,
-          modelVersionId: active.version.id,
-          position,
-          embedding,
-          verifierScore: model.verifier.probability(factors, embedding),
-        };
-      });
-      const done = await completeJob(this.db, job.id, job.steps, rows);
-      if (done === undefined) return;
-      await this.bus.publish('progress', job.id, {
-        ...base,
-        status: 'succeeded',
-        step: job.steps,
-        totalSteps: job.steps,
-        elapsedMs,
-        etaMs: 0,
-        previewScore: rows.reduce((sum, row) => sum + row.verifierScore, 0) / rows.length,
-        previewNearestItemId,
-      });
+      const kept = this.keep(job, active, factors, event.samples);
+      if (typeof kept === 'string') {
+        await this.lifecycle.fail(job.id, 'SAMPLING_FAILED', kept);
+        return;
+      }
+      const items: GeneratedItemWrite[] = kept.map(({ embedding, score }, position) => ({
+        jobId: job.id,
+        userId: job.userId,
+        modelVersionId: active.version.id,
+        position,
+        embedding,
+        verifierScore: score,
+      }));
+      const previewScore = items.reduce((sum, item) => sum + item.verifierScore, 0) / items.length;
+      await this.lifecycle.complete(job, items, { previewScore, previewNearest });
+      this.logger.debug('generation job done', { jobId: job.id, ms: Date.now() - startedAt });
     }
   }
 
-  /** End a job as failed with a stable code, unless it already ended. */
-  async fail(job: GenerationJobRow, code: JobErrorCode, message: string): Promise<void> {
-    const failed = await transitionJob(this.db, job.id, ['queued', 'running'], {
-      status: 'failed',
-      errorCode: code,
-      errorMessage: message,
-      finishedAt: new Date(),
-    });
-    if (failed === undefined) return;
-    await this.bus.publish('progress', job.id, {
-      jobId: job.id,
-      status: 'failed',
-      step: failed.step,
-      totalSteps: failed.steps,
-      elapsedMs: failed.startedAt === null ? 0 : Date.now() - failed.startedAt.getTime(),
-      etaMs: null,
-      previewScore: null,
-      previewNearestItemId: null,
-      errorCode: code,
-    });
+  /**
+   * The job's items out of its candidates: only those inside the data's range, the best by the verifier
+   * with no two more alike than the diversity floor. A reason string when too few lie in the range.
+   */
+  private keep(
+    job: JobRecord,
+    active: ActiveModel,
+    factors: UserFactors,
+    samples: Float32Array,
+  ): { embedding: Float32Array; score: number }[] | string {
+    const { model, range } = active;
+    const dim = model.embeddingDim;
+    const drawn = job.count * job.candidates;
+    const { mean, std } = model.standardization;
+    const scores = new Float64Array(drawn);
+    const eligible: boolean[] = [];
+    const standardized = new Float32Array(drawn * dim);
+    let firstProblem: string | null = null;
+    for (let i = 0; i < drawn; i += 1) {
+      const embedding = samples.subarray(i * dim, (i + 1) * dim);
+      const problem = range === null ? null : outOfRange(embedding, range, model.standardization);
+      firstProblem ??= problem;
+      eligible.push(problem === null);
+      scores[i] = problem === null ? model.verifier.probability(factors, embedding) : 0;
+      for (let k = 0; k < dim; k += 1)
+        standardized[i * dim + k] = ((embedding[k] as number) - (mean[k] as number)) / (std[k] as number);
+    }
+    const healthy = eligible.filter(Boolean).length;
+    if (healthy < job.count) {
+      return (
+        `${drawn - healthy} of ${drawn} samples left the catalog's range (${firstProblem ?? 'unknown'}); ` +
+        `${healthy} remain for ${job.count} items`
+      );
+    }
+    const picked =
+      job.candidates === 1
+        ? Array.from({ length: job.count }, (_, i) => i)
+        : selectDiverse(scores, standardized, dim, job.count, samplingDefaults(model).maxCosine, eligible);
+    return picked.map((i) => ({
+      embedding: samples.slice(i * dim, (i + 1) * dim),
+      score: scores[i] as number,
+    }));
+  }
+
+  private async preview(
+    active: ActiveModel,
+    estimate: Float32Array,
+    last: boolean,
+    previous: ItemRecord | null,
+  ): Promise<ItemRecord | null> {
+    if (active.index === null || (performance.now() < this.nextPreviewAt && !last)) return previous;
+    const started = performance.now();
+    const id = (await active.index.nearestYielding(estimate, 1))[0]?.id;
+    const took = performance.now() - started;
+    this.nextPreviewAt = performance.now() + (took * (1 - PREVIEW_CPU_SHARE)) / PREVIEW_CPU_SHARE;
+    if (id === undefined) return null;
+    if (id === previous?.externalId) return previous;
+    const [item] = await findItemsByExternalIds(this.db, [id]);
+    return item ?? null;
   }
 }

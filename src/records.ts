@@ -1,0 +1,86 @@
+/**
+ * The plain records services hand to resolvers (and db queries return): no drizzle types cross into the
+ * GraphQL layer. `db/queries/*` check at compile time that their rows have exactly these shapes.
+ */
+import type { JobErrorCode, JobStatus, SamplerKind } from './vocabulary.js';
+
+export interface UserRecord {
+  /** Database key, never exposed. */
+  id: number;
+  externalId: string;
+  createdAt: Date;
+}
+
+/** A catalog item without its embedding (loaded only when asked for). */
+export interface ItemRecord {
+  id: number;
+  externalId: string;
+  title: string | null;
+  imageUrl: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface RatingRecord {
+  id: number;
+  userId: number;
+  itemId: number;
+  score: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface JobRecord {
+  id: string;
+  userId: number;
+  modelVersionId: number | null;
+  status: JobStatus;
+  count: number;
+  sampler: SamplerKind;
+  steps: number;
+  guidanceScale: number;
+  verifierScale: number;
+  candidates: number;
+  seed: number;
+  step: number;
+  errorCode: JobErrorCode | null;
+  errorMessage: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface GeneratedItemRecord {
+  id: string;
+  jobId: string;
+  userId: number;
+  modelVersionId: number;
+  position: number;
+  embedding: number[];
+  verifierScore: number;
+  createdAt: Date;
+}
+
+export interface ModelVersionRecord {
+  id: number;
+  preset: string;
+  embeddingDim: number;
+  artifactDir: string;
+  datasetHash: string | null;
+  metrics: unknown;
+  ratingsAsOf: Date | null;
+  active: boolean;
+  createdAt: Date;
+}
+
+export interface EvaluationReportRecord {
+  id: string;
+  modelVersionId: number;
+  kind: string;
+  parameters: unknown;
+  results: unknown;
+  createdAt: Date;
+}
+
+/** Compile-time check that two types are the same (used by db/queries against drizzle's rows). */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

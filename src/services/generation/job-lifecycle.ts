@@ -1,0 +1,151 @@
+import { type Database } from '../../db/client.js';
+import {
+  completeJobWithItems,
+  type GeneratedItemWrite,
+  type GenerationJobWrite,
+  insertJobWithinLimits,
+  type JobChanges,
+  transitionJob,
+  updateJobStep,
+} from '../../db/queries/jobs.js';
+import { ResourceExhaustedError } from '../../errors.js';
+import { MAX_OPEN_JOBS, MAX_OPEN_JOBS_PER_USER } from '../../limits.js';
+import { type ItemRecord, type JobRecord } from '../../records.js';
+import { type JobErrorCode, type JobStatus } from '../../vocabulary.js';
+import { type EventBus } from './events.js';
+import { progressEvent } from './progress.js';
+
+/**
+ * A generation job's life. Each transition names the states it may leave from; the database applies it
+ * as a compare-and-set, so of two racing transitions (a cancel and a completion) exactly one wins, and
+ * only the winner announces itself.
+ *
+ * ```
+ *            start                 complete
+ *  queued ──────────▶ running ─────────────▶ succeeded
+ *    ▲  │  ◀────────  │  ▲ │
+ *    │  │   requeue   │  └─┘ start (a dead worker's job, run again)
+ *    │  │             │
+ *    │  └──── fail / cancel ──▶ failed | cancelled
+ *  create
+ * ```
+ */
+export const JOB_TRANSITIONS = {
+  start: { from: ['queued', 'running'], to: 'running' },
+  requeue: { from: ['running'], to: 'queued' },
+  complete: { from: ['running'], to: 'succeeded' },
+  fail: { from: ['queued', 'running'], to: 'failed' },
+  cancel: { from: ['queued', 'running'], to: 'cancelled' },
+} as const satisfies Record<string, { from: readonly JobStatus[]; to: JobStatus }>;
+
+export type JobTransition = keyof typeof JOB_TRANSITIONS;
+
+/** Step numbers are written to the database at most this often; subscribers get every step. */
+const STEP_WRITE_INTERVAL_MS = 250;
+
+/** One denoising step as the runner reports it. */
+export interface StepReport {
+  step: number;
+  previewScore: number | null;
+  previewNearest: ItemRecord | null;
+}
+
+/**
+ * The only writer of a job's status: creates jobs within the limits, applies the transitions and publishes
+ * the event built from the row each one wrote. The service and the runner call it; nothing else writes
+ * `generation_jobs.status`.
+ */
+export class JobLifecycle {
+  private readonly lastStepWrite = new Map<string, number>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly bus: EventBus,
+  ) {}
+
+  /** Insert a queued job unless a limit refuses it (RESOURCE_EXHAUSTED), and announce it. */
+  async create(job: GenerationJobWrite): Promise<JobRecord> {
+    const admitted = await insertJobWithinLimits(this.db, job, {
+      perUser: MAX_OPEN_JOBS_PER_USER,
+      total: MAX_OPEN_JOBS,
+    });
+    if ('refused' in admitted) {
+      throw new ResourceExhaustedError(
+        admitted.refused === 'user'
+          ? `this user already has ${admitted.open} unfinished generation jobs (at most ${MAX_OPEN_JOBS_PER_USER}); wait or cancel one`
+          : `${admitted.open} generation jobs are waiting or running; try again later`,
+      );
+    }
+    await this.bus.publishProgress(progressEvent(admitted.job));
+    return admitted.job;
+  }
+
+  /** Running with this model version, from step 0 (also a job taken over from a dead worker). */
+  start(jobId: string, modelVersionId: number): Promise<JobRecord | undefined> {
+    return this.apply('start', jobId, {
+      step: 0,
+      startedAt: new Date(),
+      modelVersionId,
+      errorCode: null,
+      errorMessage: null,
+    });
+  }
+
+  /** Back to queued (a shutdown interrupted it; it runs again later from step 0). */
+  requeue(jobId: string): Promise<JobRecord | undefined> {
+    return this.apply('requeue', jobId, { step: 0 });
+  }
+
+  /** Succeeded with its items, stored in the same transaction. */
+  async complete(
+    job: JobRecord,
+    items: GeneratedItemWrite[],
+    live: Omit<StepReport, 'step'>,
+  ): Promise<JobRecord | undefined> {
+    const done = await completeJobWithItems(
+      this.db,
+      job.id,
+      { step: job.steps, finishedAt: new Date() },
+      items,
+    );
+    if (done !== undefined) await this.announce(done, { ...live, step: done.step });
+    return done;
+  }
+
+  fail(jobId: string, code: JobErrorCode, message: string): Promise<JobRecord | undefined> {
+    return this.apply('fail', jobId, { errorCode: code, errorMessage: message, finishedAt: new Date() });
+  }
+
+  /** Cancelled; whichever process runs it hears it on the bus and stops. */
+  async cancel(jobId: string): Promise<JobRecord | undefined> {
+    const cancelled = await this.apply('cancel', jobId, { finishedAt: new Date() });
+    if (cancelled !== undefined) await this.bus.publishCancel(jobId);
+    return cancelled;
+  }
+
+  /** A denoising step of a running job: published at once, written to the database now and then. */
+  async step(job: JobRecord, report: StepReport): Promise<void> {
+    await this.bus.publishProgress(progressEvent(job, report));
+    const now = Date.now();
+    if (now - (this.lastStepWrite.get(job.id) ?? 0) >= STEP_WRITE_INTERVAL_MS) {
+      this.lastStepWrite.set(job.id, now);
+      await updateJobStep(this.db, job.id, report.step);
+    }
+  }
+
+  private async apply(
+    transition: JobTransition,
+    jobId: string,
+    changes: JobChanges,
+  ): Promise<JobRecord | undefined> {
+    const { from, to } = JOB_TRANSITIONS[transition];
+    const row = await transitionJob(this.db, jobId, from, to, changes);
+    if (row !== undefined) await this.announce(row);
+    return row;
+  }
+
+  private async announce(job: JobRecord, live?: StepReport): Promise<void> {
+    if (job.status !== 'running') this.lastStepWrite.delete(job.id);
+    await this.bus.publishProgress(progressEvent(job, live));
+  }
+}
