@@ -226,7 +226,7 @@ def main(argv=None) -> int:
             )
     report = {
         "world": os.path.abspath(args.world),
-        "preset": preset.to_dict(),
+        "preset": f.preset.to_dict(),
         "trainSeconds": train_s,
         "bestValidationLoss": f.prior.best_val,
         "epochs": f.prior.epochs,

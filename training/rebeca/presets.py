@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Dict, Optional
 
 
@@ -58,6 +58,21 @@ class Preset:
     max_cosine: float = 0.9
     # the health gate's least permutation z (by the verifier) of the prior alone; 0: not required
     health_min_z: float = 2.0
+    # widen the transformer for wide embeddings: d_model at least D / 4 (feed-forward twice d_model). At
+    # D = 1024 the small preset at d_model 128 left 45% of its samples outside the catalog's range; at 256,
+    # 1-2% (BENCHMARKS.md, "Generation quality")
+    scale_with_dim: bool = False
+
+    def for_dim(self, embedding_dim: int) -> Preset:
+        """This preset for embeddings of width D (a copy; unchanged unless scale_with_dim)."""
+        if not self.scale_with_dim:
+            return self
+        step = self.heads * 8
+        width = max(self.d_model, -(-(embedding_dim // 4) // step) * step)
+        if width == self.d_model:
+            return self
+        return replace(self, d_model=width, feed_forward=max(self.feed_forward, 2 * width))
+
     # preprocessing
     min_likes: int = 100
     validation_per_user: int = 10
@@ -129,6 +144,7 @@ PRESETS: Dict[str, Preset] = {
         guidance_scale=3.0,
         verifier_scale=0.2,
         candidates=4,
+        scale_with_dim=True,
     ),
     # The default: trains on 2 CPU cores in minutes (D = 64) to an hour (D = 1024).
     "small": Preset(
@@ -151,6 +167,7 @@ PRESETS: Dict[str, Preset] = {
         guidance_scale=3.0,
         verifier_scale=0.2,
         candidates=4,
+        scale_with_dim=True,
     ),
     # Tests and the committed fixture: trains in seconds. 100 cosine steps.
     "tiny": Preset(

@@ -111,6 +111,7 @@ def fit(data: str, preset, device, seed: int = 0, log=None) -> Fitted:
     if preset.prediction_type not in ("epsilon", "sample", "v_prediction"):
         raise ValueError(f"unknown prediction type {preset.prediction_type!r} (epsilon | sample | v_prediction)")
     snap = load_snapshot(data)
+    preset = preset.for_dim(snap.dim)
     prep = preprocess(
         snap,
         min_likes=preset.min_likes,
@@ -337,6 +338,7 @@ def main(argv=None) -> int:
     except (DataError, ValueError, RuntimeError) as e:
         fail(str(e))
     snap, prep, prior, vres, schedule = f.snapshot, f.prep, f.prior, f.verifier, f.schedule
+    preset = f.preset  # widened for the embedding width (presets.Preset.for_dim)
     health = (
         health_check(f, device, truth_dir=args.truth, seed=args.seed, log=log_stderr)
         if not args.no_health
