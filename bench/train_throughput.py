@@ -35,10 +35,12 @@ def bench_preset(name: str, threads: int, steps: int, warmup: int, device: str) 
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    p = get_preset(name)
     D, U = SHAPES[name]
+    p = get_preset(name).for_dim(D)
     dev = torch.device(device)
-    m = build_prior(p, D, U).to(dev).train()
+    # a taste-conditioned prior reads the verifier's [theta, b] of its users (d + 1 values each)
+    taste_dim = p.verifier_dim + 1 if p.condition == "taste" else 0
+    m = build_prior(p, D, U, taste_dim=taste_dim).to(dev).train()
     opt = torch.optim.AdamW(m.parameters(), lr=p.lr, weight_decay=p.weight_decay)
     B = p.batch_size
     times = []

@@ -45,6 +45,8 @@ export interface RecommendOptions {
   first: number;
   /** Share of the answer's places generated items may take (0: the catalog's answer unchanged). */
   generatedShare?: number | undefined;
+  /** The logit margin a generated item must beat the displaced catalog item by (benchmarks vary it). */
+  generatedMargin?: number | undefined;
 }
 
 /** By default generated items may take a fifth of the places: 2 of the first 10. */
@@ -54,7 +56,7 @@ export const DEFAULT_GENERATED_SHARE = 0.2;
  * it displaces by this much. Measured on the taste worlds (BENCHMARKS.md, "Generation quality"): at the same
  * verifier score generated items are liked less often than catalog items.
  */
-export const GENERATED_LOGIT_MARGIN = 1;
+export const GENERATED_LOGIT_MARGIN = 2;
 /** Generated items of a user looked at per answer (newest first). */
 const POOL_SIZE = 200;
 
@@ -116,7 +118,8 @@ export class RecommendationService {
       }
     }
     const slots = options.includeGenerated ? Math.round(share * first) : 0;
-    const entries = blendAnswer(catalog, generated, first, slots, GENERATED_LOGIT_MARGIN).map(
+    const margin = options.generatedMargin ?? GENERATED_LOGIT_MARGIN;
+    const entries = blendAnswer(catalog, generated, first, slots, margin).map(
       (entry, index): RecommendationEntry => {
         const rank = index + 1;
         if (entry.source === 'catalog') {

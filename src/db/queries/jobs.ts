@@ -127,17 +127,24 @@ export interface GeneratedItemWrite {
 }
 
 /**
- * Mark a running job succeeded and store its items in one transaction (nothing is stored if the job
- * was cancelled meanwhile). Returns the updated job, or undefined when it was no longer running.
+ * Apply a job's completing transition and store its items in one transaction (nothing is stored if the
+ * job was cancelled meanwhile). Returns the updated job, or undefined when the transition lost.
  */
 export async function completeJobWithItems(
   db: Database,
   jobId: string,
+  transition: { from: readonly JobStatus[]; to: JobStatus },
   changes: JobChanges,
   items: GeneratedItemWrite[],
 ): Promise<JobRecord | undefined> {
   return db.transaction(async (tx) => {
-    const done = await transitionJob(tx as unknown as Database, jobId, ['running'], 'succeeded', changes);
+    const done = await transitionJob(
+      tx as unknown as Database,
+      jobId,
+      transition.from,
+      transition.to,
+      changes,
+    );
     if (done === undefined) return undefined;
     if (items.length > 0) {
       await tx

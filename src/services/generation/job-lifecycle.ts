@@ -105,6 +105,7 @@ export class JobLifecycle {
     const done = await completeJobWithItems(
       this.db,
       job.id,
+      JOB_TRANSITIONS.complete,
       { step: job.steps, finishedAt: new Date() },
       items,
     );
