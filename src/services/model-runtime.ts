@@ -239,6 +239,9 @@ export class ModelRuntime {
       previous.retired = true;
       if (previous.leases === 0) await this.dispose(previous);
     }
+    if (model.manifest.health?.passed === false) {
+      logger.warn('serving a model that failed its health gate', { reasons: model.manifest.health.reasons });
+    }
     logger.info('model loaded', {
       version: version.id,
       preset: version.preset,

@@ -307,6 +307,32 @@ describe.each(testDatabases)('serving with the tiny model on $name', (engine) =>
     expect(recommend.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
+  it('generates for a user created after training once they rated 5 items, and says how many more before', async () => {
+    await gateway.data(CreateUserDocument, { id: 'after-training' });
+    const none = await gateway.request(GenerateDocument, { user: 'after-training' });
+    expect(none.errors?.[0]?.extensions).toMatchObject({
+      code: 'USER_NOT_IN_MODEL',
+      reason: 'TOO_FEW_RATINGS',
+      ratingsNeeded: 5,
+    });
+    const empty = (
+      await gateway.data(RecommendDocument, { user: 'after-training', includeGenerated: true, first: 5 })
+    ).recommend;
+    expect(empty).toMatchObject({ fallback: 'NO_RATINGS', pendingGeneration: null });
+    const source = [...(await ratingsOf('u09')).entries()].slice(0, 5);
+    for (const [item, score] of source)
+      await gateway.data(RateItemDocument, { user: 'after-training', item, score });
+    const answer = (
+      await gateway.data(RecommendDocument, { user: 'after-training', includeGenerated: true, first: 5 })
+    ).recommend;
+    expect(answer.fallback).toBeNull();
+    const jobId = answer.pendingGeneration?.id as string;
+    expect(jobId).toBeDefined();
+    const events = await collect(client, WatchGenerationDocument, { job: jobId }, { until: finished });
+    expect(events.at(-1)?.generationProgress.status).toBe('SUCCEEDED');
+    expect(events.at(-1)?.generationProgress.job.items.length).toBeGreaterThan(0);
+  });
+
   it('refuses a subscription to an unknown job with NOT_FOUND over the WebSocket', async () => {
     const error = await collect(client, WatchGenerationDocument, {
       job: '00000000-0000-0000-0000-000000000000',
