@@ -1,12 +1,11 @@
 import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
-import { insertJobWithinLimits } from '../../src/db/queries/jobs.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { type MemoryEventBus } from '../../src/services/generation/events.js';
 import { importDemoWorldIfEmpty } from '../../src/services/ingestion/demo-world.js';
 import { StepGate } from '../helpers/gate.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { insertIdleJob, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { collect, wsClient } from '../helpers/subscriptions.js';
 import {
   CancelGenerationDocument,
@@ -137,24 +136,7 @@ describe('the demo model on the demo world', () => {
   it('releases a subscription as soon as the client unsubscribes, even while no event comes', async () => {
     const bus = gateway.services.bus as MemoryEventBus;
     // A queued job that nothing runs: after its stored state, no event will ever come.
-    const user = await gateway.services.users.requireUser('u-006');
-    const admitted = await insertJobWithinLimits(
-      gateway.services.db,
-      {
-        userId: user.id,
-        modelVersionId: null,
-        count: 1,
-        sampler: 'ddim',
-        steps: 10,
-        guidanceScale: 5,
-        verifierScale: 0,
-        candidates: 1,
-        seed: 1,
-      },
-      { perUser: 8, total: 1000 },
-    );
-    if (!('job' in admitted)) throw new Error('job refused');
-    const job = admitted.job;
+    const job = await insertIdleJob(gateway, 'u-006');
     const events = await collect(client, WatchGenerationDocument, { job: job.id }, { until: () => true });
     expect(events[0]?.generationProgress.status).toBe('QUEUED');
     for (let i = 0; i < 100 && bus.listenerCount(job.id) > 0; i += 1) {

@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle } from '../../src/db/client.js';
-import { insertJobWithinLimits } from '../../src/db/queries/jobs.js';
 import { GENERATED_LOGIT_MARGIN } from '../../src/services/recommendation.service.js';
 import { progressEvent } from '../../src/services/generation/progress.js';
 import { testDatabases } from '../helpers/databases.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { insertIdleJob, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { collect, wsClient } from '../helpers/subscriptions.js';
 import { importTinyDataset, TINY_DATASET_DIR, TINY_MODEL_DIR } from '../helpers/tiny-world.js';
 import {
@@ -235,25 +234,9 @@ describe.each(testDatabases)('serving with the tiny model on $name', (engine) =>
     expect(events.at(-1)?.job.items).toHaveLength(1);
   });
 
-  it('answers a progress event with no database read; the end with one (the items)', async () => {
-    const user = await gateway.services.users.requireUser('u08');
-    const admitted = await insertJobWithinLimits(
-      gateway.services.db,
-      {
-        userId: user.id,
-        modelVersionId: null,
-        count: 1,
-        sampler: 'ddim',
-        steps: 5,
-        guidanceScale: 3,
-        verifierScale: 0,
-        candidates: 1,
-        seed: 1,
-      },
-      { perUser: 8, total: 1000 },
-    );
-    if (!('job' in admitted)) throw new Error('refused');
-    const job = { ...admitted.job, status: 'running' as const, startedAt: new Date() };
+  it('answers a progress step with no database read', async () => {
+    const idle = await insertIdleJob(gateway, 'u08', 5);
+    const job = { ...idle, status: 'running' as const, startedAt: new Date() };
     const item = await gateway.services.catalog.findItem('img0001');
     const seen: number[] = [];
     const done = collect(

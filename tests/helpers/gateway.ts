@@ -2,6 +2,8 @@ import { type TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { parseDecoderSpec } from '../../src/config.js';
 import { type DatabaseHandle } from '../../src/db/client.js';
+import { insertJobWithinLimits } from '../../src/db/queries/jobs.js';
+import { type JobRecord } from '../../src/records.js';
 import { type Denoiser, type DenoiseBatcher } from '../../src/ml/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { buildGatewaySchema } from '../../src/resolvers/schema.js';
@@ -87,4 +89,26 @@ export async function startTestGateway(
       return body.data;
     },
   };
+}
+
+/** A queued job of `steps` DDIM steps that no queue saw, so nothing runs it: for subscription tests. */
+export async function insertIdleJob(gateway: TestGateway, user: string, steps = 10): Promise<JobRecord> {
+  const row = await gateway.services.users.requireUser(user);
+  const admitted = await insertJobWithinLimits(
+    gateway.services.db,
+    {
+      userId: row.id,
+      modelVersionId: null,
+      count: 1,
+      sampler: 'ddim',
+      steps,
+      guidanceScale: 3,
+      verifierScale: 0,
+      candidates: 1,
+      seed: 1,
+    },
+    { perUser: 8, total: 1000 },
+  );
+  if (!('job' in admitted)) throw new Error(`the job for ${user} was refused`);
+  return admitted.job;
 }

@@ -123,29 +123,6 @@ PRESETS: Dict[str, Preset] = {
         verifier_dim=80,
         guidance_scale=10.0,
     ),
-    # The paper's transformer size with the measured choices: for a GPU.
-    "large": Preset(
-        name="large",
-        d_model=512,
-        layers=8,
-        heads=8,
-        feed_forward=2048,
-        user_tokens=4,
-        **_MEASURED,
-        rows_per_user=80,
-        batch_size=64,
-        lr=3e-4,
-        max_epochs=400,
-        early_stop_min_delta=1e-3,
-        min_likes=20,
-        validation_per_user=5,
-        test_per_user=5,
-        verifier_dim=32,
-        guidance_scale=3.0,
-        verifier_scale=0.2,
-        candidates=4,
-        scale_with_dim=True,
-    ),
     # The default: trains on 2 CPU cores in minutes (D = 64) to an hour (D = 1024).
     "small": Preset(
         name="small",
@@ -193,31 +170,14 @@ PRESETS: Dict[str, Preset] = {
         candidates=2,
         health_min_z=0.0,
     ),
-    # The paper's table-conditioned prior at the tiny size: tests of the table path (user rows).
-    "tiny-table": Preset(
-        name="tiny-table",
-        d_model=32,
-        layers=2,
-        heads=2,
-        feed_forward=64,
-        user_tokens=2,
-        **dict(_MEASURED, timesteps=100, condition="table"),
-        rows_per_user=32,
-        batch_size=64,
-        lr=1e-3,
-        max_epochs=30,
-        early_stop_patience=10,
-        plateau_patience=3,
-        min_likes=5,
-        validation_per_user=2,
-        test_per_user=2,
-        verifier_dim=4,
-        verifier_max_epochs=1500,
-        guidance_scale=3.0,
-        candidates=2,
-        health_min_z=0.0,
-    ),
 }
+
+# The paper's transformer size with the measured choices: for a GPU.
+PRESETS["large"] = replace(
+    PRESETS["small"], name="large", d_model=512, layers=8, heads=8, feed_forward=2048, user_tokens=4, verifier_dim=32
+)
+# The paper's table-conditioned prior at the tiny size: tests of the table path (user rows).
+PRESETS["tiny-table"] = replace(PRESETS["tiny"], name="tiny-table", condition="table")
 
 
 def get_preset(name: str, **overrides: Optional[Any]) -> Preset:
