@@ -83,6 +83,7 @@ def main(argv=None) -> int:
     from training.rebeca.sampling import sample, select_diverse, verifier_guidance
     from training.rebeca.train import fit
     from training.rebeca.trainer import pick_device
+    from training.rebeca.verifier import taste_vectors
 
     torch.set_num_threads(args.threads)
     overrides = {}
@@ -121,16 +122,9 @@ def main(argv=None) -> int:
     model = f.prior.model.to(device)
     for group, users in groups.items():
         U = len(users)
-        vrows = [prep.all_users.index(u) for u in users]
-        index = {u: k for k, u in enumerate(users)}
-        liked = np.zeros((U, len(snap.item_ids)), bool)
-        rated = np.zeros((U, len(snap.item_ids)), bool)
-        for uid, r, sc in zip(snap.user_ids, snap.item_rows, snap.scores):
-            k = index.get(uid)
-            if k is not None:
-                rated[k, r] = True
-                liked[k, r] |= sc >= 4
-        vectors_of_user = np.concatenate([vp["theta"][vrows], vp["bu"][vrows, None]], axis=1) if taste else None
+        vrows = prep.verifier_rows_of(users)
+        rated, liked = prep.rating_masks(users)
+        vectors_of_user = taste_vectors(vp, vrows) if taste else None
         for name in args.variants.split(","):
             v = parse_variant(name, defaults)
             t1 = time.time()

@@ -6,13 +6,13 @@ export {
   ModelInputError,
   PriorSession,
   type ExecutionProvider,
+  type PriorConditioning,
   type PriorInputs,
   type RunStats,
 } from './session.js';
 export {
   sampleEmbeddings,
   sampleToEnd,
-  type PriorConditioning,
   type PriorModel,
   type UserCondition,
   type Rating,

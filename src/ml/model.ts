@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { readNpy } from '../lib/npy.js';
 import { ArtifactError, readManifest, type ModelManifest } from './artifact.js';
 import { type DataRange, dataRangeFromManifest } from './data-range.js';
-import { type CleanEstimateBounds, type PredictionType } from './prediction.js';
-import { type PriorConditioning, type UserCondition } from './sampler.js';
+import { type PredictionType } from './prediction.js';
+import { type UserCondition } from './sampler.js';
 import { makeNoiseSchedule, type NoiseSchedule } from './schedule.js';
-import { PriorSession, type ExecutionProvider } from './session.js';
+import { type ExecutionProvider, type PriorConditioning, PriorSession } from './session.js';
 import { Verifier } from './verifier.js';
 
 /** How a model artifact is opened. */
@@ -53,23 +53,8 @@ export class RebecaModel {
     return this.manifest.nullUserRow;
   }
 
-  /** The clamp of the clean estimate: the training catalog's per-dimension range, if recorded. */
-  get bounds(): CleanEstimateBounds | null {
-    return this.dataRange;
-  }
-
   get defaultGuidanceScale(): number {
     return this.manifest.guidance.defaultScale;
-  }
-
-  /** The prior's row for an external user id; undefined for users the prior never saw (table priors). */
-  priorUserRow(userId: string): number | undefined {
-    return this.conditioning.kind === 'table' ? this.priorRows.get(userId) : undefined;
-  }
-
-  /** Whether the prior was trained with this user (table: a row of its own; taste: among the vectors). */
-  trainedWith(userId: string): boolean {
-    return this.priorRows.has(userId);
   }
 
   /**

@@ -9,7 +9,7 @@ import {
 } from './prediction.js';
 import { SeededRandom } from './rng.js';
 import type { DenoisingScheduler, NoiseSchedule } from './schedule.js';
-import type { PriorInputs } from './session.js';
+import type { PriorConditioning, PriorInputs } from './session.js';
 
 /** What the sampler needs from a model (a loaded {@link RebecaModel} has all of it). */
 export interface PriorModel {
@@ -22,12 +22,9 @@ export interface PriorModel {
   defaultGuidanceScale: number;
   standardization: { mean: Float32Array; std: Float32Array };
   /** The catalog's per-dimension range in standardised space: the clean estimate is clamped into it. */
-  bounds: CleanEstimateBounds | null;
+  dataRange: CleanEstimateBounds | null;
   prior: Denoiser;
 }
-
-/** `table`: rows 0..nullUserRow-1 are the training users. `taste`: vectors of width tasteDim. */
-export type PriorConditioning = { kind: 'table'; nullUserRow: number } | { kind: 'taste'; tasteDim: number };
 
 /** Who a sample is for: a prior row (table-conditioned priors), a taste vector (taste-conditioned), or nobody. */
 export type UserCondition =
@@ -155,7 +152,7 @@ export async function* sampleEmbeddings(
   const estimate = new Float32Array(count * D);
   const predictedNoise = new Float32Array(count * D);
   const noise = new Float32Array(count * D);
-  const bounds = options.clip === false ? undefined : (model.bounds ?? undefined);
+  const bounds = options.clip === false ? undefined : (model.dataRange ?? undefined);
   const { mean, std } = model.standardization;
   const totalSteps = scheduler.timesteps.length;
 

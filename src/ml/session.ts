@@ -25,8 +25,11 @@ export interface PriorSessionOptions {
   /** Training timesteps T: timestep inputs must lie in 0..T-1. */
   timesteps: number;
   /** How the prior takes the user: `user_row` (table) or `user_vector` + `user_present` (taste). */
-  conditioning: { kind: 'table'; nullUserRow: number } | { kind: 'taste'; tasteDim: number };
+  conditioning: PriorConditioning;
 }
+
+/** `table`: rows 0..nullUserRow-1 are the training users. `taste`: vectors of width tasteDim. */
+export type PriorConditioning = { kind: 'table'; nullUserRow: number } | { kind: 'taste'; tasteDim: number };
 
 /** One batch for the prior: `rows` rows of noisy embeddings with their conditioning. */
 export interface PriorInputs {

@@ -57,8 +57,11 @@ export const DEFAULT_GENERATED_SHARE = 0.2;
  * verifier score generated items are liked less often than catalog items.
  */
 export const GENERATED_LOGIT_MARGIN = 2;
-/** Generated items of a user looked at per answer (newest first). */
-const POOL_SIZE = 200;
+/**
+ * Generated items of a user looked at per answer, newest first: each is read with its embedding and
+ * rescored per request, so the pool stays small (16 default jobs' worth).
+ */
+const POOL_SIZE = 64;
 
 export class RecommendationService {
   constructor(

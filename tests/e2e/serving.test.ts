@@ -46,7 +46,13 @@ describe.each(testDatabases)('serving with the tiny model on $name', (engine) =>
   const queries = { count: 0 };
 
   beforeAll(async () => {
-    database = await engine.open({ onQuery: () => (queries.count += 1) });
+    // Counted: the reads a progress event could cost a subscriber (jobs, their items, users, items by
+    // id), not the runtime's periodic look at the catalog and the model versions.
+    database = await engine.open({
+      onQuery: (query) => {
+        if (/generation_jobs|generated_items|"users"|"external_id" in/.test(query)) queries.count += 1;
+      },
+    });
     await importTinyDataset(database);
     gateway = await startTestGateway(database, { MODEL_DIR: TINY_MODEL_DIR, IMAGE_DECODER: 'none' });
     client = wsClient(gateway.wsUrl);

@@ -49,7 +49,7 @@ describe.skipIf(!hasTorch)('train command', () => {
     const model = await loadModel(result.artifactDir);
     try {
       expect(model.manifest.datasetHash).toBe(result.snapshot.contentHash);
-      expect(model.trainedWith('u00')).toBe(true);
+      expect(model.manifest.users).toContain('u00');
       expect(model.manifest.health).toMatchObject({ passed: true, reasons: [] });
     } finally {
       await model.dispose();

@@ -174,7 +174,7 @@ describe.each(ARTIFACTS)('golden vectors of %s', (FIXTURE) => {
       const g = golden.guidedSample;
       expect(g.rating.every((r) => r === 1)).toBe(true);
       expect(g.predictionType).toBe(model.predictionType);
-      expect(g.clip).toBe(model.bounds !== null);
+      expect(g.clip).toBe(model.dataRange !== null);
       for (let row = 0; row < g.initialNoise.length; row += 1) {
         const user: UserCondition = g.userRow
           ? { kind: 'row', row: g.userRow[row] as number }

@@ -37,7 +37,7 @@ describe('a taste-conditioned prior', () => {
   it('is what the manifest says', () => {
     expect(model.conditioning).toEqual({ kind: 'taste', tasteDim: model.verifier.rank + 1 });
     expect(model.predictionType).toBe('sample');
-    expect(model.bounds?.lower).toHaveLength(model.embeddingDim);
+    expect(model.dataRange?.lower).toHaveLength(model.embeddingDim);
   });
 
   it('conditions on the vector: another taste, other samples; the same taste and seed, the same', async () => {
@@ -49,9 +49,8 @@ describe('a taste-conditioned prior', () => {
   });
 
   it('takes any vector of the right width (a user fitted at request time), and refuses others', async () => {
-    const fitted = Float32Array.from(
-      tasteOf(2).condition.kind === 'taste' ? (tasteOf(2).condition as { vector: Float32Array }).vector : [],
-    );
+    const { factors } = tasteOf(2);
+    const fitted = Float32Array.from([...factors.vector, factors.bias]);
     fitted[0] = (fitted[0] as number) + 0.3;
     await expect(
       sampleToEnd(model, { user: { kind: 'taste', vector: fitted }, count: 1, seed: 1 }),
@@ -66,7 +65,7 @@ describe('a taste-conditioned prior', () => {
 
   it('keeps every clean estimate and every sample inside the catalog range', async () => {
     const { mean, std } = model.standardization;
-    const bounds = model.bounds!;
+    const bounds = model.dataRange!;
     const D = model.embeddingDim;
     let checked = 0;
     for await (const event of sampleEmbeddings(model, {

@@ -202,6 +202,23 @@ class Prepared:
     all_users: List[str]  # every user with ratings (verifier rows, sorted)
     verifier_row: np.ndarray  # [R] int64 verifier row of each rating
 
+    def verifier_rows_of(self, users: List[str]) -> List[int]:
+        """The verifier's rows of these external user ids."""
+        index = {u: k for k, u in enumerate(self.all_users)}
+        return [index[u] for u in users]
+
+    def rating_masks(self, users: List[str]) -> Tuple[np.ndarray, np.ndarray]:
+        """[len(users), items] masks of the catalog items each user rated, and of those they liked."""
+        index = {u: k for k, u in enumerate(users)}
+        rated = np.zeros((len(users), len(self.snapshot.item_ids)), bool)
+        liked = np.zeros_like(rated)
+        for uid, row, is_like in zip(self.snapshot.user_ids, self.snapshot.item_rows, self.like):
+            k = index.get(uid)
+            if k is not None:
+                rated[k, row] = True
+                liked[k, row] |= bool(is_like)
+        return rated, liked
+
 
 def _sort_key(u: str):
     # numeric ids sort numerically, others lexicographically; deterministic either way

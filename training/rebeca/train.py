@@ -99,7 +99,7 @@ def fit(data: str, preset, device, seed: int = 0, log=None) -> Fitted:
     from .quality import data_range
     from .schedule import Schedule
     from .trainer import log_stderr, train_prior
-    from .verifier import train_verifier
+    from .verifier import taste_vectors, train_verifier
 
     log = log or log_stderr
     schedule = Schedule(preset.schedule, preset.timesteps, preset.beta_start, preset.beta_end)
@@ -152,9 +152,7 @@ def fit(data: str, preset, device, seed: int = 0, log=None) -> Fitted:
     )
     vectors = None
     if preset.condition == "taste":
-        vp = vres.model.numpy_params()
-        rows = [prep.all_users.index(u) for u in prep.kept_users]
-        vectors = np.concatenate([vp["theta"][rows], vp["bu"][rows, None]], axis=1)
+        vectors = taste_vectors(vres.model.numpy_params(), prep.verifier_rows_of(prep.kept_users))
     prior = train_prior(prep, preset, schedule, mean, std, device, seed=seed, log=log, user_vectors=vectors)
     return Fitted(
         preset=preset,
@@ -192,7 +190,7 @@ def health_check(
     preset, snap, prep = f.preset, f.snapshot, f.prep
     users = prep.kept_users
     vp = f.verifier_params()
-    vrows = [prep.all_users.index(u) for u in users]
+    vrows = prep.verifier_rows_of(users)
     rows = np.repeat(np.arange(len(users)), samples_per_user)
     g = torch.Generator().manual_seed(seed + 99)
     mean64, std64 = f.mean.astype(np.float64), f.std.astype(np.float64)
@@ -216,14 +214,7 @@ def health_check(
     if truth_dir:
         with open(os.path.join(truth_dir, "truth.json"), encoding="utf-8") as fh:
             oracle = Oracle(json.load(fh))
-        index = {u: k for k, u in enumerate(users)}
-        liked = np.zeros((len(users), len(snap.item_ids)), bool)
-        rated = np.zeros_like(liked)
-        for uid, r, sc in zip(snap.user_ids, snap.item_rows, snap.scores):
-            k = index.get(uid)
-            if k is not None:
-                rated[k, r] = True
-                liked[k, r] |= sc >= 4
+        rated, liked = prep.rating_masks(users)
     # the catalog's own items to their nearest other item (on at most 2,000 of them), for reference
     probe = np.random.RandomState(seed).permutation(len(snap.embeddings))[:2000]
     sims = nearest_cosine(snap.embeddings[probe], snap.embeddings, exclude_self=False, exclude_rows=probe)

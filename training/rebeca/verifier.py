@@ -47,6 +47,12 @@ def verifier_prob(params: Dict[str, np.ndarray], user_row: int, emb: np.ndarray)
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def taste_vectors(params: Dict[str, np.ndarray], rows) -> np.ndarray:
+    """The users' taste vectors `[theta_u, b_u]` (what a taste-conditioned prior reads), [len(rows), d + 1]."""
+    rows = list(rows)
+    return np.concatenate([params["theta"][rows], params["bu"][rows, None]], axis=1)
+
+
 def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     """ROC AUC via the rank-sum formula (ties get average ranks). NaN if one class is absent."""
     labels = np.asarray(labels).astype(bool)

@@ -1,5 +1,7 @@
 """The prior's architecture and sampling."""
 
+import functools
+
 import numpy as np
 import pytest
 from conftest import requires_torch
@@ -63,30 +65,11 @@ def test_sampling_runs_and_unstandardises():
     s = Schedule("linear", 20, 1e-3, 0.3)
     g = torch.Generator().manual_seed(0)
     a = sample(m, s, [0, 1], [1, 1], guidance_scale=3.0, method="ddpm", generator=g)
-    b = sample(
-        m,
-        s,
-        [0, 1],
-        [1, 1],
-        guidance_scale=3.0,
-        method="ddim",
-        num_inference_steps=5,
-        eta=0.5,
-        generator=torch.Generator().manual_seed(0),
-        mean=np.full(4, 10.0),
-        std=np.full(4, 2.0),
+    ddim = functools.partial(
+        sample, m, s, [0, 1], [1, 1], guidance_scale=3.0, method="ddim", num_inference_steps=5, eta=0.5
     )
-    c = sample(
-        m,
-        s,
-        [0, 1],
-        [1, 1],
-        guidance_scale=3.0,
-        method="ddim",
-        num_inference_steps=5,
-        eta=0.5,
-        generator=torch.Generator().manual_seed(0),
-    )
+    b = ddim(generator=torch.Generator().manual_seed(0), mean=np.full(4, 10.0), std=np.full(4, 2.0))
+    c = ddim(generator=torch.Generator().manual_seed(0))
     assert a.shape == (2, 4) and b.shape == (2, 4) and torch.isfinite(a).all()
     assert torch.allclose(b, c * 2.0 + 10.0, atol=1e-5)  # un-standardised: x * std + mean
     with pytest.raises(ValueError):

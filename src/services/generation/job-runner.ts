@@ -174,10 +174,8 @@ export class JobRunner {
     const { model, range } = active;
     const dim = model.embeddingDim;
     const drawn = job.count * job.candidates;
-    const { mean, std } = model.standardization;
     const scores = new Float64Array(drawn);
     const eligible: boolean[] = [];
-    const standardized = new Float32Array(drawn * dim);
     let firstProblem: string | null = null;
     for (let i = 0; i < drawn; i += 1) {
       const embedding = samples.subarray(i * dim, (i + 1) * dim);
@@ -185,8 +183,6 @@ export class JobRunner {
       firstProblem ??= problem;
       eligible.push(problem === null);
       scores[i] = problem === null ? model.verifier.probability(factors, embedding) : 0;
-      for (let k = 0; k < dim; k += 1)
-        standardized[i * dim + k] = ((embedding[k] as number) - (mean[k] as number)) / (std[k] as number);
     }
     const healthy = eligible.filter(Boolean).length;
     if (healthy < job.count) {
@@ -198,7 +194,14 @@ export class JobRunner {
     const picked =
       job.candidates === 1
         ? Array.from({ length: job.count }, (_, i) => i)
-        : selectDiverse(scores, standardized, dim, job.count, samplingDefaults(model).maxCosine, eligible);
+        : selectDiverse(
+            scores,
+            standardizeRows(samples, model.standardization),
+            dim,
+            job.count,
+            samplingDefaults(model).maxCosine,
+            eligible,
+          );
     return picked.map((i) => ({
       embedding: samples.slice(i * dim, (i + 1) * dim),
       score: scores[i] as number,
@@ -221,4 +224,18 @@ export class JobRunner {
     const [item] = await findItemsByExternalIds(this.db, [id]);
     return item ?? null;
   }
+}
+
+/** Raw rows ([n, D]) in the standardised space the diversity floor measures cosines in. */
+function standardizeRows(
+  rows: Float32Array,
+  { mean, std }: { mean: Float32Array; std: Float32Array },
+): Float32Array {
+  const D = mean.length;
+  const out = new Float32Array(rows.length);
+  for (let i = 0; i < rows.length; i += 1) {
+    const k = i % D;
+    out[i] = ((rows[i] as number) - (mean[k] as number)) / (std[k] as number);
+  }
+  return out;
 }
