@@ -9,7 +9,10 @@ import { type PgDatabase, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import * as schema from './schema.js';
+
+export { DataDirLockedError } from './data-dir-lock.js';
 
 export type Schema = typeof schema;
 /** The drizzle database, whichever driver is underneath. */
@@ -34,8 +37,11 @@ export interface DatabaseHandle {
   readonly kind: 'postgres' | 'pglite';
   /** Apply pending migrations; concurrent callers on PostgreSQL are serialised by an advisory lock. */
   migrate(): Promise<void>;
-  /** Resolves when the database answers and every migration in `migrations/` is applied. */
-  checkReady(): Promise<void>;
+  /**
+   * Resolves (with "N of N migrations applied") when the database answers and every migration in
+   * `migrations/` is applied; rejects with "unreachable: <reason>" or "N of M migrations applied".
+   */
+  checkReady(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -49,18 +55,34 @@ async function expectedMigrationCount(): Promise<number> {
   return journal.entries.length;
 }
 
-async function checkMigrated(db: Database): Promise<void> {
+/** The innermost reason of a (drizzle-wrapped) driver error: its message, else its code. */
+function rootReason(error: unknown): string {
+  let current = error as { message?: string; code?: string; cause?: unknown } | undefined;
+  while (current?.cause instanceof Error) current = current.cause as typeof current;
+  return current?.message || current?.code || String(error);
+}
+
+async function checkMigrated(db: Database): Promise<string> {
   const expected = await expectedMigrationCount();
-  let applied: number;
+  try {
+    await db.execute(sql`select 1`);
+  } catch (error) {
+    throw new Error(`unreachable: ${rootReason(error)}`, { cause: error });
+  }
+  let applied = 0;
   try {
     const result = await db.execute<{ count: number }>(
       sql`select count(*)::int as count from drizzle.__drizzle_migrations`,
     );
     applied = Number((result as unknown as { rows: { count: number }[] }).rows[0]?.count ?? 0);
   } catch (error) {
-    throw new Error('migrations have not been applied', { cause: error });
+    // The database answered a moment ago: a missing journal table means nothing was applied yet.
+    const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+    if (code !== '42P01' && code !== '3F000')
+      throw new Error(`unreachable: ${rootReason(error)}`, { cause: error });
   }
   if (applied < expected) throw new Error(`${applied} of ${expected} migrations applied`);
+  return `${applied} of ${expected} migrations applied`;
 }
 
 function queryLogger(options: DatabaseOptions) {
@@ -94,12 +116,22 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       close: () => pool.end(),
     };
   }
-  let dataPath: string | undefined;
-  if (options.dataDir !== null) {
-    dataPath = join(options.dataDir, 'pglite');
-    await mkdir(dataPath, { recursive: true });
+  // PGlite on disk has one owner (issue 14): a second PGlite on the same files loses writes.
+  let lock: DataDirLock | undefined;
+  let client: PGlite;
+  if (options.dataDir === null) {
+    client = await PGlite.create();
+  } else {
+    lock = await acquireDataDirLock(options.dataDir);
+    try {
+      const dataPath = join(options.dataDir, 'pglite');
+      await mkdir(dataPath, { recursive: true });
+      client = await PGlite.create(dataPath);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
   }
-  const client = await PGlite.create(dataPath);
   const drizzleDb = drizzlePglite(client, { schema, ...queryLogger(options) });
   const db = drizzleDb as unknown as Database;
   return {
@@ -107,7 +139,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     kind: 'pglite',
     migrate: () => migratePglite(drizzleDb, { migrationsFolder }),
     checkReady: () => checkMigrated(db),
-    close: () => client.close(),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        await lock?.release();
+      }
+    },
   };
 }
 
