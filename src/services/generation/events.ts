@@ -155,9 +155,12 @@ export class RedisEventBus implements EventBus {
   /** Subscribers per channel, and the SUBSCRIBE every one of them waits for. */
   private readonly channels = new Map<string, { count: number; ready: Promise<unknown> }>();
 
-  constructor(url: string) {
+  constructor(url: string, onConnectionError: (error: Error) => void = () => undefined) {
     this.publisher = new Redis(url, { maxRetriesPerRequest: 3 });
     this.subscriber = new Redis(url, { maxRetriesPerRequest: 3 });
+    // ioredis reconnects by itself; without a listener every failed attempt is printed as unhandled.
+    this.publisher.on('error', onConnectionError);
+    this.subscriber.on('error', onConnectionError);
     this.local.setMaxListeners(0);
     this.subscriber.on('message', (name: string, message: string) => {
       if (name.startsWith('rebeca:cancel:')) {

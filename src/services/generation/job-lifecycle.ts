@@ -9,10 +9,11 @@ import {
   updateJobStep,
 } from '../../db/queries/jobs.js';
 import { ResourceExhaustedError } from '../../errors.js';
+import { type Logger } from '../../lib/logger.js';
 import { MAX_OPEN_JOBS, MAX_OPEN_JOBS_PER_USER } from '../../limits.js';
 import { type ItemRecord, type JobRecord } from '../../records.js';
 import { type JobErrorCode, type JobStatus } from '../../vocabulary.js';
-import { type EventBus } from './events.js';
+import { type EventBus, type ProgressEvent } from './events.js';
 import { progressEvent } from './progress.js';
 
 /**
@@ -50,17 +51,23 @@ export interface StepReport {
   previewNearest: ItemRecord | null;
 }
 
+/** Failed publishes and step writes are logged at most this often (they repeat during an outage). */
+const FAULT_LOG_INTERVAL_MS = 10_000;
+
 /**
  * The only writer of a job's status: creates jobs within the limits, applies the transitions and publishes
  * the event built from the row each one wrote. The service and the runner call it; nothing else writes
- * `generation_jobs.status`.
+ * `generation_jobs.status`. The database is the truth: publishing is best-effort (a bus outage loses
+ * events, never a job), and so is the periodic step write.
  */
 export class JobLifecycle {
   private readonly lastStepWrite = new Map<string, number>();
+  private readonly lastFaultLog = new Map<string, number>();
 
   constructor(
     private readonly db: Database,
     private readonly bus: EventBus,
+    private readonly logger?: Logger,
   ) {}
 
   /** Insert a queued job unless a limit refuses it (RESOURCE_EXHAUSTED), and announce it. */
@@ -76,7 +83,8 @@ export class JobLifecycle {
           : `${admitted.open} generation jobs are waiting or running; try again later`,
       );
     }
-    await this.bus.publishProgress(progressEvent(admitted.job));
+    // The row is written: a failed announce must not stop the caller from enqueueing it.
+    await this.publish(progressEvent(admitted.job));
     return admitted.job;
   }
 
@@ -120,17 +128,28 @@ export class JobLifecycle {
   /** Cancelled; whichever process runs it hears it on the bus and stops. */
   async cancel(jobId: string): Promise<JobRecord | undefined> {
     const cancelled = await this.apply('cancel', jobId, { finishedAt: new Date() });
-    if (cancelled !== undefined) await this.bus.publishCancel(jobId);
+    if (cancelled !== undefined) {
+      // Unheard, the run goes on and its completion loses the compare-and-set: still cancelled.
+      await this.bus
+        .publishCancel(jobId)
+        .catch((error: unknown) => this.fault('cancel publish', jobId, error));
+    }
     return cancelled;
   }
 
-  /** A denoising step of a running job: published at once, written to the database now and then. */
+  /**
+   * A denoising step of a running job: published at once, written to the database now and then. Neither
+   * failing stops the run (an outage of a few seconds costs subscribers events, not the job its work);
+   * the end of the run needs the database, and job-reconciler.ts repairs a run whose end was not stored.
+   */
   async step(job: JobRecord, report: StepReport): Promise<void> {
-    await this.bus.publishProgress(progressEvent(job, report));
+    await this.publish(progressEvent(job, report));
     const now = Date.now();
     if (now - (this.lastStepWrite.get(job.id) ?? 0) >= STEP_WRITE_INTERVAL_MS) {
       this.lastStepWrite.set(job.id, now);
-      await updateJobStep(this.db, job.id, report.step);
+      await updateJobStep(this.db, job.id, report.step).catch((error: unknown) =>
+        this.fault('step write', job.id, error),
+      );
     }
   }
 
@@ -147,6 +166,25 @@ export class JobLifecycle {
 
   private async announce(job: JobRecord, live?: StepReport): Promise<void> {
     if (job.status !== 'running') this.lastStepWrite.delete(job.id);
-    await this.bus.publishProgress(progressEvent(job, live));
+    await this.publish(progressEvent(job, live));
+  }
+
+  /** Publish on the bus; a failure is logged (now and then) and swallowed: the row is the truth. */
+  private async publish(event: ProgressEvent): Promise<void> {
+    try {
+      await this.bus.publishProgress(event);
+    } catch (error) {
+      this.fault('progress publish', event.job.id, error);
+    }
+  }
+
+  private fault(what: string, jobId: string, error: unknown): void {
+    const now = Date.now();
+    if (now - (this.lastFaultLog.get(what) ?? 0) < FAULT_LOG_INTERVAL_MS) return;
+    this.lastFaultLog.set(what, now);
+    this.logger?.warn(`generation job ${what} failed; going on (logged once per 10 s)`, {
+      jobId,
+      error: (error as Error).message,
+    });
   }
 }

@@ -1,9 +1,20 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { type Logger } from '../../lib/logger.js';
 
+/**
+ * What a queue knows of a job: `waiting` to be handed out, `active` (held by a live runner: this process,
+ * or a worker whose BullMQ lock is fresh), or `none` (never seen, lost with Redis, or finished or failed
+ * in the queue; the database may still say otherwise, which is what the reconciler repairs).
+ */
+export type QueuedState = 'waiting' | 'active' | 'none';
+
 /** Where generation jobs wait to run: in this process, or on Redis for `worker` processes. */
 export interface JobQueue {
   enqueue(jobId: string): Promise<void>;
+  /** Where the job stands in the queue (job-reconciler.ts compares it with the database). */
+  state(jobId: string): Promise<QueuedState>;
+  /** Enqueue a job the queue holds no more, dropping a finished or failed entry of the same id first. */
+  enqueueAgain(jobId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -13,7 +24,8 @@ export type RunJob = (jobId: string) => Promise<void>;
 /** One process does everything: jobs run here, at most `concurrency` at once, in arrival order. */
 export class LocalJobQueue implements JobQueue {
   private readonly waiting: string[] = [];
-  private running = 0;
+  /** Jobs whose run has started and not returned. */
+  private readonly running = new Set<string>();
   private closed = false;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -29,14 +41,25 @@ export class LocalJobQueue implements JobQueue {
     this.pump();
   }
 
+  async state(jobId: string): Promise<QueuedState> {
+    if (this.running.has(jobId)) return 'active';
+    return this.waiting.includes(jobId) ? 'waiting' : 'none';
+  }
+
+  async enqueueAgain(jobId: string): Promise<void> {
+    if ((await this.state(jobId)) === 'none') await this.enqueue(jobId);
+  }
+
   private pump(): void {
-    while (!this.closed && this.running < this.concurrency && this.waiting.length > 0) {
+    while (!this.closed && this.running.size < this.concurrency && this.waiting.length > 0) {
       const jobId = this.waiting.shift() as string;
-      this.running += 1;
+      // The same id twice in the waiting list (a resume racing a reconcile) runs once at a time.
+      if (this.running.has(jobId)) continue;
+      this.running.add(jobId);
       const task = this.run(jobId)
         .catch((error: unknown) => this.logger.error('generation job crashed', { jobId, error }))
         .finally(() => {
-          this.running -= 1;
+          this.running.delete(jobId);
           this.inFlight.delete(task);
           this.pump();
         });
@@ -77,16 +100,81 @@ export interface RedisQueueTiming {
 
 export const DEFAULT_TIMING: RedisQueueTiming = { lockMs: 10_000, stalledCheckMs: 5_000, maxStalledCount: 2 };
 
-/** The gateway's side of BullMQ: jobs go to Redis, `worker` processes run them. */
+/** Rejects with `<what>: no answer in <ms> ms` unless the promise settles first. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The gateway's side of BullMQ: jobs go to Redis, `worker` processes run them. Every call gives up after
+ * `timeoutMs` (BullMQ's connection holds commands while Redis is away instead of failing them).
+ */
 export class RedisJobQueue implements JobQueue {
   private readonly queue: Queue;
-  constructor(url: string, prefix = 'rebeca') {
+  private lastErrorLog = 0;
+
+  constructor(
+    url: string,
+    prefix = 'rebeca',
+    private readonly options: { logger?: Logger; timeoutMs?: number } = {},
+  ) {
     this.queue = new Queue(QUEUE_NAME, { connection: connectionOf(url), prefix });
+    // Connection errors repeat while Redis is away: one line every 10 s is enough.
+    this.queue.on('error', (error: Error) => {
+      if (Date.now() - this.lastErrorLog < 10_000) return;
+      this.lastErrorLog = Date.now();
+      this.options.logger?.warn('job queue connection error', { error: error.message });
+    });
+  }
+
+  private get timeoutMs(): number {
+    return this.options.timeoutMs ?? 5_000;
   }
 
   async enqueue(jobId: string): Promise<void> {
     // The BullMQ job id is ours, so enqueueing the same job twice runs it once.
-    await this.queue.add('generate', { jobId }, { jobId, removeOnComplete: 1000, removeOnFail: 1000 });
+    await withTimeout(
+      this.queue.add('generate', { jobId }, { jobId, removeOnComplete: 1000, removeOnFail: 1000 }),
+      this.timeoutMs,
+      'enqueue',
+    );
+  }
+
+  async state(jobId: string): Promise<QueuedState> {
+    const state = await withTimeout(this.queue.getJobState(jobId), this.timeoutMs, 'job state');
+    switch (state) {
+      case 'active':
+        return 'active';
+      case 'waiting':
+      case 'delayed':
+      case 'prioritized':
+      case 'waiting-children':
+        return 'waiting';
+      default:
+        return 'none';
+    }
+  }
+
+  async enqueueAgain(jobId: string): Promise<void> {
+    const state = await withTimeout(this.queue.getJobState(jobId), this.timeoutMs, 'job state');
+    if (state === 'completed' || state === 'failed') {
+      // `add` with the id of a kept finished job is a no-op: that entry has to go first.
+      await withTimeout(this.queue.remove(jobId), this.timeoutMs, 'remove');
+    } else if (state !== 'unknown') {
+      return;
+    }
+    await this.enqueue(jobId);
+  }
+
+  /** PING on the queue's connection (readiness); throws when Redis does not answer in `timeoutMs`. */
+  async ping(timeoutMs: number): Promise<void> {
+    const client = await withTimeout(this.queue.getBackend().client, timeoutMs, 'ping');
+    if (client.status !== 'ready') throw new Error(`connection ${client.status}`);
+    await withTimeout(client.runCommand('ping', []) as Promise<unknown>, timeoutMs, 'ping');
   }
 
   async close(): Promise<void> {
