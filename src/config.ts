@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_QUERY_TIMEOUT_MS } from './limits.js';
 
 const logLevels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
@@ -69,6 +70,10 @@ const schema = z.object({
   BATCH_MAX_ROWS: z.coerce.number().int().min(1).default(256),
   /** Longest a denoising step waits for other requests to share its run, in milliseconds. */
   BATCH_MAX_DELAY_MS: z.coerce.number().min(0).max(1000).default(2),
+  /** Longest a query or mutation may run; the fields not yet resolved then fail with QUERY_TIMEOUT. */
+  QUERY_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(DEFAULT_QUERY_TIMEOUT_MS),
+  /** TCP connections (HTTP and WebSocket) one gateway holds at once; more are refused. */
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_MAX_CONNECTIONS),
   /** Python interpreter that has PyTorch (training). */
   PYTHON: z.string().min(1).default('/usr/bin/python3'),
 });

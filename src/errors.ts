@@ -52,3 +52,16 @@ export class UserNotInModelError extends AppError {
     super('USER_NOT_IN_MODEL', message, options);
   }
 }
+/** The job queue (Redis) cannot take the job now; the job was not started. */
+export class QueueUnavailableError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super('QUEUE_UNAVAILABLE', message, options);
+  }
+}
+
+/** The operation ran out of time (or its client left): the fields not yet resolved were not run. */
+export class QueryTimeoutError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super('QUERY_TIMEOUT', message, options);
+  }
+}

@@ -35,5 +35,7 @@ export const API_ERROR_CODES = [
   'MODEL_NOT_READY',
   'USER_NOT_IN_MODEL',
   'RESOURCE_EXHAUSTED',
+  'QUERY_TIMEOUT',
+  'QUEUE_UNAVAILABLE',
 ] as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];

@@ -14,18 +14,28 @@ export const serveCommand: CliCommand = {
     '  --port N   overrides PORT (default 4000)',
     '  --host H   interface to bind (default: all)',
     '',
-    'Endpoints: /graphql (POST, GET, graphql-ws), /healthz, /readyz. SIGTERM or SIGINT drains and stops.',
+    'Endpoints: /graphql (POST, GET, graphql-ws), /healthz, /readyz, /metrics (Prometheus).',
+    'SIGTERM or SIGINT drains (requests, WebSockets, jobs, database) and stops; a second one stops at once.',
     'Without REDIS_URL generation jobs run in this process; with it, in `worker` processes.',
   ].join('\n'),
   async run(argv, config) {
     const flags = parseFlags(argv, { port: { type: 'string' }, host: { type: 'string' } });
     const port = integerFlag(flags.port, 'port', config.PORT);
     const logger = createLogger(config.LOG_LEVEL);
+    // Listen before starting: a signal during the start stops the server once it is up.
+    const stopRequested = waitForSignal(logger);
     // Start order: database and migrations, demo data, models and services, schema, HTTP and WebSocket.
     const database = await openConfiguredDatabase(config);
     if (config.DEMO_WORLD && config.MODEL_DIR === undefined)
       await importDemoWorldIfEmpty(database.db, logger);
-    const services = await startServices({ db: database.db, logger, config });
+    // The gateway repairs jobs a fault left stuck (job-reconciler.ts), in both modes; with several
+    // gateways on PostgreSQL one reconciles at a time (an advisory lock).
+    const services = await startServices({
+      db: database.db,
+      logger,
+      config,
+      reconciler: { advisoryLock: database.kind === 'postgres' },
+    });
     if (config.REDIS_URL === undefined) {
       const resumed = await services.generation.resumeOpenJobs();
       if (resumed > 0) logger.info('resumed unfinished generation jobs', { count: resumed });
@@ -37,6 +47,8 @@ export const serveCommand: CliCommand = {
       database,
       logger,
       port,
+      queryTimeoutMs: config.QUERY_TIMEOUT_MS,
+      maxConnections: config.MAX_CONNECTIONS,
       ...(flags.host === undefined ? {} : { host: flags.host }),
     });
     logger.info('serving', {
@@ -45,8 +57,9 @@ export const serveCommand: CliCommand = {
       model: services.runtime.notReadyReason ?? 'ready',
       jobs: config.REDIS_URL === undefined ? 'in this process' : 'Redis (BullMQ) workers',
     });
-    await waitForSignal(logger);
-    // Stop in reverse order.
+    await stopRequested;
+    // One drain, in reverse order: stop accepting and finish in-flight requests (WebSockets close with
+    // 1001), then jobs (a single process puts its running jobs back to queued), then the database.
     await gateway.stop();
     await services.close();
     await database.close();
@@ -54,13 +67,23 @@ export const serveCommand: CliCommand = {
   },
 };
 
+/**
+ * Resolves at the first SIGTERM or SIGINT (the drain starts); a second one exits at once (128 + signal
+ * number), for an operator who will not wait.
+ */
 export function waitForSignal(logger: { info(message: string, fields?: Record<string, unknown>): void }) {
   return new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info('stopping', { signal });
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.info('stopping now, without draining', { signal });
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      }
+      stopping = true;
+      logger.info('stopping: draining requests, jobs and the database', { signal });
       resolve();
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
 }

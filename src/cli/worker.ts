@@ -22,10 +22,11 @@ export const workerCommand: CliCommand = {
       );
     }
     const logger = createLogger(config.LOG_LEVEL);
+    const stopRequested = waitForSignal(logger);
     const database = await openConfiguredDatabase(config);
     const services = await startServices({ db: database.db, logger, config, role: 'worker' });
     logger.info('worker ready', { model: services.runtime.notReadyReason ?? 'ready' });
-    await waitForSignal(logger);
+    await stopRequested;
     await services.close();
     await database.close();
     logger.info('worker stopped');

@@ -7,6 +7,8 @@ export interface BatcherOptions {
   maxBatchRows?: number;
   /** Longest a queued request waits for company before its run starts (default 5 ms). */
   maxQueueDelayMs?: number;
+  /** Told of every ONNX run that succeeded: its rows and seconds (metrics). */
+  onRun?: (rows: number, seconds: number) => void;
 }
 
 export interface BatcherStats {
@@ -38,6 +40,7 @@ export class DenoiseBatcher implements Denoiser {
   readonly stats: BatcherStats = { runs: 0, rows: 0, requests: 0 };
   private readonly maxBatchRows: number;
   private readonly maxQueueDelayMs: number;
+  private readonly onRun: ((rows: number, seconds: number) => void) | undefined;
   private queue: Pending[] = [];
   private registered = 0;
   private running = false;
@@ -51,6 +54,7 @@ export class DenoiseBatcher implements Denoiser {
   ) {
     this.maxBatchRows = options.maxBatchRows ?? 256;
     this.maxQueueDelayMs = options.maxQueueDelayMs ?? 5;
+    this.onRun = options.onRun;
     if (!(this.maxBatchRows >= 1))
       throw new RangeError(`maxBatchRows must be >= 1, got ${this.maxBatchRows}`);
     if (!(this.maxQueueDelayMs >= 0)) throw new RangeError(`maxQueueDelayMs must be >= 0`);
@@ -155,7 +159,9 @@ export class DenoiseBatcher implements Denoiser {
     }
     this.running = true;
     try {
+      const started = performance.now();
       const output = await this.session.run(concatenate(batch, rows, this.session.embeddingDim));
+      this.onRun?.(rows, (performance.now() - started) / 1000);
       this.stats.runs += 1;
       this.stats.rows += rows;
       this.stats.requests += batch.length;

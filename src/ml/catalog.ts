@@ -101,10 +101,16 @@ export class CatalogIndex {
    * ~50 ms, which must not stall a serving process (progress previews call this during generation).
    * Uses its own score buffer, since other calls may run between the chunks.
    */
-  async nearestYielding(embedding: Float32Array, k: number, chunkRows = 2048): Promise<CatalogHit[]> {
+  async nearestYielding(
+    embedding: Float32Array,
+    k: number,
+    options: { chunkRows?: number; signal?: AbortSignal } = {},
+  ): Promise<CatalogHit[]> {
+    const chunkRows = options.chunkRows ?? 2048;
     const cosines = new Float32Array(this.size);
     for (let start = 0; start < this.size; start += chunkRows) {
       if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      options.signal?.throwIfAborted();
       this.cosinesInto(embedding, cosines, start, Math.min(this.size, start + chunkRows));
     }
     return this.select(cosines, k);

@@ -5,8 +5,17 @@ import { type Loaders } from '../services/loaders.js';
 export interface GatewayContext {
   services: Services;
   loaders: Loaders;
+  /** Aborted when the operation's time is up or its client left; long work passes it on. */
+  signal: AbortSignal;
+  /** When the operation's time is up (ms since the epoch); Infinity for subscriptions. */
+  deadline: number;
+  /** The HTTP request's id (`x-request-id`), in its log line. */
+  requestId?: string;
 }
 
-export function createContext(services: Services): GatewayContext {
-  return { services, loaders: services.createLoaders() };
+export function createContext(
+  services: Services,
+  scope: { signal: AbortSignal; deadline: number },
+): GatewayContext {
+  return { services, loaders: services.createLoaders(), signal: scope.signal, deadline: scope.deadline };
 }

@@ -59,11 +59,15 @@ export class GeneratedItemResolver {
   async nearestItems(
     @Root() item: GeneratedItem,
     @Arg('first', () => Int, { defaultValue: 5 }) first: number,
-    @Ctx() { services, loaders }: GatewayContext,
+    @Ctx() { services, loaders, signal }: GatewayContext,
   ): Promise<ItemSimilarity[]> {
     if (!Number.isInteger(first) || first < 1 || first > 100)
       throw new BadUserInputError('first must be 1..100');
-    const hits = await services.recommendation.nearestCatalogItems(Float32Array.from(item.embedding), first);
+    const hits = await services.recommendation.nearestCatalogItems(
+      Float32Array.from(item.embedding),
+      first,
+      signal,
+    );
     const rows = await loaders.itemByExternalId.loadMany(hits.map((hit) => hit.id));
     return hits.flatMap((hit, index) => {
       const row = rows[index];

@@ -14,9 +14,16 @@ const APOLLO_CODES = new Set([
   'BAD_REQUEST',
 ]);
 
+/** Characters of an error message sent to clients at most (parser messages quote the document). */
+const MAX_MESSAGE_CHARS = 500;
+
+function shorten(message: string): string {
+  return message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message;
+}
+
 /**
- * Clients see our AppErrors and Apollo's request errors as they are; anything else becomes
- * INTERNAL_SERVER_ERROR without its message, and is logged with its cause.
+ * Clients see our AppErrors and Apollo's request errors as they are (their messages cut short);
+ * anything else becomes INTERNAL_SERVER_ERROR without its message, and is logged with its cause.
  */
 export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -27,12 +34,16 @@ export function createFormatError(logger: Logger) {
       // Our errors' extensions are written for clients (code, and e.g. why a user cannot generate).
       return {
         ...formatted,
-        message: original.message,
+        message: shorten(original.message),
         extensions: { ...original.extensions, code: original.code },
       };
     }
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && APOLLO_CODES.has(code)) return formatted;
+    if (typeof code === 'string' && APOLLO_CODES.has(code)) {
+      // Limits name themselves (extensions.limit); Apollo's `http` extension stays on the server.
+      const { http: _http, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, message: shorten(formatted.message), extensions };
+    }
     logger.error('unexpected error in a request', { error: original, path: formatted.path });
     return {
       message: 'Internal server error',

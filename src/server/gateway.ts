@@ -3,14 +3,25 @@ import { type AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import { type DatabaseHandle } from '../db/client.js';
+import { countJobsInStatus } from '../db/queries/jobs.js';
 import { type Logger } from '../lib/logger.js';
+import { addJobProbes, metricsRegistry } from '../lib/metrics.js';
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_QUERY_TIMEOUT_MS,
+  HEADERS_TIMEOUT_MS,
+  KEEP_ALIVE_TIMEOUT_MS,
+  REQUEST_TIMEOUT_MS,
+} from '../limits.js';
 import { createContext, type GatewayContext } from '../resolvers/context.js';
 import { type Services } from '../services/index.js';
 import { createFormatError } from './format-error.js';
 import { graphqlHttpHandler } from './http-graphql.js';
+import { createObserver, observerPlugin } from './observe.js';
+import { guardSchema } from './operation-guard.js';
+import { apolloLimitPlugins, limitValidationRules, PARSE_OPTIONS } from './query-limits.js';
+import { startWebSocketServer } from './websocket.js';
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -22,6 +33,10 @@ export interface GatewayOptions {
   port: number;
   /** Interface to bind; default all interfaces. */
   host?: string;
+  /** Longest a query or mutation runs before its remaining fields stop (QUERY_TIMEOUT). */
+  queryTimeoutMs?: number;
+  /** TCP connections (HTTP and WebSocket) held at once; more are refused. */
+  maxConnections?: number;
 }
 
 export interface RunningGateway {
@@ -39,32 +54,51 @@ function sendJson(res: import('node:http').ServerResponse, status: number, value
   res.end(JSON.stringify(value));
 }
 
-/** HTTP (`/graphql`, `/healthz`, `/readyz`) and graphql-ws on `/graphql`, on one port. */
+/**
+ * HTTP (`/graphql`, `/healthz`, `/readyz`, `/metrics`) and graphql-ws on `/graphql`, on one port, with
+ * the same limits on both transports: query depth, aliases, tokens and cost; a timeout that also stops
+ * an operation whose client left; caps on connections, slow clients, messages and operations per socket.
+ */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
-  const { schema, services, database, logger } = options;
-  const httpServer = createServer();
+  const { services, database, logger } = options;
+  const schema = guardSchema(options.schema);
+  const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  const httpServer = createServer({
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // How often Node checks the two timeouts above (default 30 s would let slow clients linger).
+    connectionsCheckingInterval: 1_000,
+  });
+  httpServer.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const formatError = createFormatError(logger);
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = useServer<Record<string, unknown>, { context?: GatewayContext }>(
-    {
-      schema,
-      context: () => createContext(services),
-      // Over WebSocket too, clients see AppErrors and request errors as they are and anything else as
-      // INTERNAL_SERVER_ERROR without internals (the same formatting as Apollo's over HTTP).
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors === undefined
-          ? undefined
-          : { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) },
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
-    },
-    wsServer,
-  );
+  const observer = createObserver(logger);
+  const { wsServer, cleanup: wsCleanup } = startWebSocketServer({
+    httpServer,
+    schema,
+    services,
+    formatError,
+    logger,
+    queryTimeoutMs,
+    observer,
+  });
+  const removeProbes = addJobProbes({
+    queued: () => countJobsInStatus(services.db, 'queued'),
+    stuck: () => services.reconciler?.stuckInLastPass ?? 0,
+  });
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    // The gateway's own drain runs on SIGTERM (cli/serve.ts); Apollo's handler would exit first.
+    stopOnTerminationSignals: false,
+    parseOptions: PARSE_OPTIONS,
+    validationRules: [...limitValidationRules],
     formatError,
     plugins: [
+      ...apolloLimitPlugins<GatewayContext>(schema),
+      observerPlugin<GatewayContext>(observer),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
         async serverWillStart() {
@@ -84,19 +118,29 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
   });
   await apollo.start();
-  const handleGraphql = graphqlHttpHandler(apollo, async () => createContext(services));
+  const handleGraphql = graphqlHttpHandler(apollo, {
+    context: (scope, requestId) => ({ ...createContext(services, scope), requestId }),
+    timeoutMs: queryTimeoutMs,
+  });
   httpServer.on('request', (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const handled = (async () => {
       if (path === '/graphql') return handleGraphql(req, res);
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (path === '/metrics') {
+        res.setHeader('content-type', metricsRegistry.contentType);
+        res.end(await metricsRegistry.metrics());
+        return;
+      }
       if (path === '/readyz') {
-        try {
-          await database.checkReady();
-          return sendJson(res, 200, { status: 'ready', database: database.kind });
-        } catch (error) {
-          return sendJson(res, 503, { status: 'not ready', reason: (error as Error).message });
-        }
+        // Each dependency as it answers now (Services.readiness); 503 names the ones that do not.
+        const readiness = await services.readiness({
+          checkDatabase: async () => `${database.kind}: ${await database.checkReady()}`,
+        });
+        return sendJson(res, readiness.ready ? 200 : 503, {
+          status: readiness.ready ? 'ready' : 'not ready',
+          ...readiness,
+        });
       }
       return sendJson(res, 404, { error: `no route ${path}; GraphQL is at /graphql` });
     })();
@@ -121,6 +165,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     httpServer,
     stop() {
       stopping ??= (async () => {
+        removeProbes();
         await apollo.stop();
         await new Promise<void>((resolve) => wsServer.close(() => resolve()));
       })();

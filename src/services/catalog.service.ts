@@ -10,6 +10,7 @@ import {
 } from '../db/queries/items.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
 import { assertEmbedding, MAX_TITLE_LENGTH, MAX_URL_LENGTH } from './embedding.js';
+import { quote, textProblem } from '../lib/text.js';
 import { checkFirst, decodeCursor, type Page, type PageArgs, toPage } from './pagination.js';
 import { checkExternalId } from './users.service.js';
 
@@ -34,14 +35,21 @@ export class CatalogService {
     inputs.forEach((input, index) => {
       checkExternalId(input.externalId, `items[${index}]`);
       if (ids.has(input.externalId))
-        throw new BadUserInputError(`items[${index}]: duplicate id "${input.externalId}"`);
+        throw new BadUserInputError(`items[${index}]: duplicate id ${quote(input.externalId)}`);
       ids.add(input.externalId);
-      assertEmbedding(input.embedding, width, `items[${index}] ("${input.externalId}")`);
+      assertEmbedding(input.embedding, width, `items[${index}] (${quote(input.externalId)})`);
       if ((input.title?.length ?? 0) > MAX_TITLE_LENGTH) {
         throw new BadUserInputError(`items[${index}]: title longer than ${MAX_TITLE_LENGTH} characters`);
       }
       if ((input.imageUrl?.length ?? 0) > MAX_URL_LENGTH) {
         throw new BadUserInputError(`items[${index}]: imageUrl longer than ${MAX_URL_LENGTH} characters`);
+      }
+      for (const [field, text] of [
+        ['title', input.title],
+        ['imageUrl', input.imageUrl],
+      ] as const) {
+        const problem = text == null ? null : textProblem(text);
+        if (problem !== null) throw new BadUserInputError(`items[${index}]: ${field} ${problem}`);
       }
     });
     const written = await this.db.transaction(async (tx) => {
@@ -58,7 +66,7 @@ export class CatalogService {
 
   async requireItem(externalId: string): Promise<ItemSummaryRow> {
     const [row] = await findItemsByExternalIds(this.db, [externalId]);
-    if (row === undefined) throw new NotFoundError(`item "${externalId}" does not exist`);
+    if (row === undefined) throw new NotFoundError(`item ${quote(externalId)} does not exist`);
     return row;
   }
 

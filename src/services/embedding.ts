@@ -6,6 +6,8 @@ export const MAX_EMBEDDING_DIM = 16_384;
 export const MAX_TITLE_LENGTH = 1_000;
 export const MAX_URL_LENGTH = 4_096;
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** Why an embedding cannot be stored, or null when it can. */
 export function embeddingProblem(embedding: ArrayLike<number>, expectedDim: number | null): string | null {
   if (embedding.length === 0) return 'embedding is empty';
@@ -15,7 +17,10 @@ export function embeddingProblem(embedding: ArrayLike<number>, expectedDim: numb
     return `embedding has width ${embedding.length}, the catalog's is ${expectedDim}`;
   }
   for (let i = 0; i < embedding.length; i += 1) {
-    if (!Number.isFinite(embedding[i])) return `embedding value ${i} is not a finite number`;
+    const value = embedding[i] as number;
+    if (!Number.isFinite(value)) return `embedding value ${i} is not a finite number`;
+    // Stored as PostgreSQL real (float32): anything wider would fail in the database.
+    if (Math.abs(value) > FLOAT32_MAX) return `embedding value ${i} is outside the float32 range`;
   }
   return null;
 }

@@ -9,6 +9,7 @@ import {
   upsertModelVersion,
 } from '../db/queries/models.js';
 import { type Logger } from '../lib/logger.js';
+import { denoiseBatchRows, denoiseRunSeconds } from '../lib/metrics.js';
 import {
   CatalogIndex,
   type DataRange,
@@ -212,6 +213,10 @@ export class ModelRuntime {
     const started = performance.now();
     const model = await loadModel(version.artifactDir, { executionProvider: this.options.executionProvider });
     const batcher = new DenoiseBatcher(model.prior, {
+      onRun: (rows, seconds) => {
+        denoiseBatchRows.observe(rows);
+        denoiseRunSeconds.observe(seconds);
+      },
       ...(this.options.maxBatchRows === undefined ? {} : { maxBatchRows: this.options.maxBatchRows }),
       ...(this.options.maxQueueDelayMs === undefined
         ? {}

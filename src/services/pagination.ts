@@ -1,4 +1,5 @@
 import { BadUserInputError } from '../errors.js';
+import { quote } from '../lib/text.js';
 
 /** The largest page a connection returns, whatever `first` asks for. */
 export const MAX_PAGE_SIZE = 500;
@@ -22,9 +23,10 @@ export function encodeCursor(key: number): string {
 
 export function decodeCursor(cursor: string | null | undefined): number | null {
   if (cursor === undefined || cursor === null || cursor === '') return null;
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const key = /^k:(\d+)$/.exec(text)?.[1];
-  if (key === undefined) throw new BadUserInputError(`invalid cursor "${cursor}"`);
+  const text = cursor.length > 64 ? '' : Buffer.from(cursor, 'base64url').toString('utf8');
+  // Keys are PostgreSQL serials: at most 15 digits keeps them exact in a JS number and in range.
+  const key = /^k:(\d{1,15})$/.exec(text)?.[1];
+  if (key === undefined) throw new BadUserInputError(`invalid cursor ${quote(cursor)}`);
   return Number(key);
 }
 

@@ -18,6 +18,7 @@ import { type GenerationService } from './generation/generation.service.js';
 import { type ActiveModel, type ModelRuntime } from './model-runtime.js';
 import { resolveUserTaste, type UserTaste } from './user-taste.js';
 import { type UserService } from './users.service.js';
+import { quote } from '../lib/text.js';
 
 /** Why an answer is not personalised (RecommendationList.fallback). */
 export type Fallback = 'NO_MODEL' | 'NO_RATINGS';
@@ -171,10 +172,11 @@ export class RecommendationService {
   }
 
   /** Catalog items nearest to an embedding by cosine (empty without a model or catalog). */
-  async nearestCatalogItems(embedding: Float32Array, k: number): Promise<CatalogHit[]> {
+  async nearestCatalogItems(embedding: Float32Array, k: number, signal?: AbortSignal): Promise<CatalogHit[]> {
     const active = await this.runtime.active();
     if (active?.index == null || embedding.length !== active.index.catalog.dim) return [];
-    return active.index.nearest(embedding, k);
+    // A full scan, in chunks with the event loop free between them (a request may ask for many).
+    return active.index.nearestYielding(embedding, k, signal === undefined ? {} : { signal });
   }
 
   /** The verifier's like-probability of catalog items for a user (trained, fitted or population vector). */
@@ -187,7 +189,7 @@ export class RecommendationService {
     const rows = await findItemsByExternalIds(this.db, itemIds);
     const rowIds = new Map(rows.map((row) => [row.externalId, row.id]));
     const missing = itemIds.find((id) => !rowIds.has(id));
-    if (missing !== undefined) throw new NotFoundError(`item "${missing}" does not exist`);
+    if (missing !== undefined) throw new NotFoundError(`item ${quote(missing)} does not exist`);
     const embeddings = new Map(
       (await findItemEmbeddings(this.db, [...rowIds.values()])).map((row) => [row.id, row.embedding]),
     );

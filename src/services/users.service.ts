@@ -7,15 +7,23 @@ import {
   type UserRow,
 } from '../db/queries/users.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
+import { quote } from '../lib/text.js';
 import { checkFirst, decodeCursor, type Page, type PageArgs, toPage } from './pagination.js';
 
-// Printable, no whitespace: ids end up in CSV files, logs and URLs.
-const EXTERNAL_ID = /^[^\s\p{Cc}]{1,200}$/u;
+// Printable, no whitespace, well-formed UTF-16: ids end up in CSV files, logs and URLs, and a lone
+// surrogate would be stored as U+FFFD (two ids, one user).
+const EXTERNAL_ID = /^[^\s\p{Cc}\p{Cs}]{1,200}$/u;
+
+/** Why a string cannot be an id, or null. Every ID argument is checked with it (server/operation-guard). */
+export function externalIdProblem(id: string): string | null {
+  return EXTERNAL_ID.test(id)
+    ? null
+    : 'must be 1..200 characters without spaces, control characters or lone surrogates';
+}
 
 export function checkExternalId(id: string, what: string): string {
-  if (!EXTERNAL_ID.test(id)) {
-    throw new BadUserInputError(`${what} id must be 1..200 characters without spaces or control characters`);
-  }
+  const problem = externalIdProblem(id);
+  if (problem !== null) throw new BadUserInputError(`${what} id ${problem}`);
   return id;
 }
 
@@ -37,7 +45,7 @@ export class UserService {
 
   async requireUser(externalId: string): Promise<UserRow> {
     const row = await this.findUser(externalId);
-    if (row === undefined) throw new NotFoundError(`user "${externalId}" does not exist`);
+    if (row === undefined) throw new NotFoundError(`user ${quote(externalId)} does not exist`);
     return row;
   }
 

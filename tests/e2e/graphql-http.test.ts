@@ -42,9 +42,15 @@ describe.each(testDatabases)('GraphQL API over HTTP and WebSocket on $name', (en
     const health = await fetch(gateway.url.replace('/graphql', '/healthz'));
     expect(health.status).toBe(200);
     const ready = await fetch(gateway.url.replace('/graphql', '/readyz'));
-    expect(await ready.json()).toEqual({
+    expect(await ready.json()).toMatchObject({
       status: 'ready',
-      database: engine.name === 'pglite' ? 'pglite' : 'postgres',
+      ready: true,
+      dependencies: {
+        database: {
+          ok: true,
+          detail: expect.stringContaining(engine.name === 'pglite' ? 'pglite' : 'postgres'),
+        },
+      },
     });
   });
 

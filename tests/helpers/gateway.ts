@@ -5,9 +5,9 @@ import { type DatabaseHandle } from '../../src/db/client.js';
 import { insertJobWithinLimits } from '../../src/db/queries/jobs.js';
 import { type JobRecord } from '../../src/records.js';
 import { type Denoiser, type DenoiseBatcher } from '../../src/ml/index.js';
-import { createLogger } from '../../src/lib/logger.js';
+import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { buildGatewaySchema } from '../../src/resolvers/schema.js';
-import { type RunningGateway, startGateway } from '../../src/server/gateway.js';
+import { type GatewayOptions, type RunningGateway, startGateway } from '../../src/server/gateway.js';
 import { type ServiceConfig, type Services, startServices } from '../../src/services/index.js';
 
 export interface GraphQLResponse<T> {
@@ -42,9 +42,15 @@ export type TestGatewayConfig = Partial<Omit<ServiceConfig, 'IMAGE_DECODER'>> & 
 export async function startTestGateway(
   database: DatabaseHandle,
   { IMAGE_DECODER, ...config }: TestGatewayConfig = {},
-  options: { wrapDenoiser?: (batcher: DenoiseBatcher) => Denoiser } = {},
+  options: {
+    wrapDenoiser?: (batcher: DenoiseBatcher) => Denoiser;
+    /** The gateway's own options (timeouts, caps). */
+    gateway?: Pick<GatewayOptions, 'queryTimeoutMs' | 'maxConnections'>;
+    /** Default: errors only, on stderr. */
+    logger?: Logger;
+  } = {},
 ): Promise<TestGateway> {
-  const logger = createLogger('error');
+  const { gateway: gatewayOptions, logger = createLogger('error'), ...serviceOptions } = options;
   const decoder =
     IMAGE_DECODER === undefined ? testServiceConfig.IMAGE_DECODER : parseDecoderSpec(IMAGE_DECODER);
   if (decoder === null) throw new Error(`bad IMAGE_DECODER ${IMAGE_DECODER}`);
@@ -54,7 +60,7 @@ export async function startTestGateway(
     logger,
     config: { ...testServiceConfig, ...config, IMAGE_DECODER: decoder },
     demoFallback: false,
-    ...options,
+    ...serviceOptions,
   });
   const gateway = await startGateway({
     schema: await buildGatewaySchema(),
@@ -63,6 +69,7 @@ export async function startTestGateway(
     logger,
     port: 0,
     host: '127.0.0.1',
+    ...gatewayOptions,
   });
   const request = async <T, V>(document: TypedDocumentNode<T, V>, variables: V) => {
     const response = await fetch(gateway.url, {

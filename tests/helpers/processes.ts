@@ -22,11 +22,43 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Run `npm run cli -- <args>` as a real child process (the CLI entry, through tsx). */
-export function startCli(args: string[], env: Record<string, string>): GatewayProcess {
+/**
+ * Run `npm run cli -- <args>` as a real child process (the CLI entry, through tsx); `unset` names
+ * variables of this process's environment the child must not inherit (DATABASE_URL for embedded PGlite).
+ */
+export function startCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { unset?: string[] } = {},
+): GatewayProcess {
+  const inherited = { ...process.env };
+  for (const name of options.unset ?? []) delete inherited[name];
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...inherited, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Run `npm start` exactly as the README says, as a real child process (npm, its shell, the server). */
+export function startNpm(env: Record<string, string>, options: { unset?: string[] } = {}): GatewayProcess {
+  const inherited = { ...process.env };
+  for (const name of options.unset ?? []) delete inherited[name];
+  const child = spawn('npm', ['start'], {
+    cwd: root,
+    env: { ...inherited, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -71,4 +103,25 @@ export async function waitForOutput(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`no ${pattern} after ${timeoutMs} ms:\n${process.output()}`);
+}
+
+/** Wait until a process exits by itself (or fail after `timeoutMs`, killing it); its exit code or signal. */
+export async function waitForExit(
+  process: GatewayProcess,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const { child } = process;
+  if (child.exitCode === null && child.signalCode === null) {
+    let timer: NodeJS.Timeout | undefined;
+    const exited = await Promise.race([
+      new Promise<true>((resolve) => child.once('exit', () => resolve(true))),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!exited) {
+      await process.stop('SIGKILL');
+      throw new Error(`process still running after ${timeoutMs} ms:\n${process.output()}`);
+    }
+  }
+  return { code: child.exitCode, signal: child.signalCode };
 }

@@ -99,7 +99,7 @@ describe('catalog retrieval on the tiny dataset with the tiny model', () => {
 
   it('finds the same nearest items in yielding chunks as in one scan', async () => {
     const query = index.catalog.embeddings.slice(7 * index.catalog.dim, 8 * index.catalog.dim);
-    const yielding = await index.nearestYielding(query, 5, 64);
+    const yielding = await index.nearestYielding(query, 5, { chunkRows: 64 });
     expect(yielding).toEqual(index.nearest(query, 5));
     expect(yielding[0]?.id).toBe(index.catalog.ids[7]);
   });

@@ -196,3 +196,9 @@ export async function countOpenJobs(db: Database, userId: number): Promise<{ use
     .where(inArray(generationJobs.status, [...OPEN_STATUSES]));
   return { user: row?.user ?? 0, total: row?.total ?? 0 };
 }
+
+/** Jobs in one status (the metrics' queue depth). */
+export async function countJobsInStatus(db: Database, status: JobStatus): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(generationJobs).where(eq(generationJobs.status, status));
+  return row?.n ?? 0;
+}

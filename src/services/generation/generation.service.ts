@@ -1,8 +1,21 @@
 import { randomInt } from 'node:crypto';
 import { type Database } from '../../db/client.js';
 import { findJob, findOpenJobForUser, listOpenJobs } from '../../db/queries/jobs.js';
-import { BadUserInputError, ModelNotReadyError, NotFoundError, UserNotInModelError } from '../../errors.js';
-import { MAX_CANDIDATES, MAX_COUNT, MAX_GUIDANCE, MAX_VERIFIER_GUIDANCE } from '../../limits.js';
+import {
+  BadUserInputError,
+  ModelNotReadyError,
+  NotFoundError,
+  QueueUnavailableError,
+  ResourceExhaustedError,
+  UserNotInModelError,
+} from '../../errors.js';
+import {
+  MAX_CANDIDATES,
+  MAX_COUNT,
+  MAX_GUIDANCE,
+  MAX_VERIFIER_GUIDANCE,
+  MAX_WATCHERS_PER_JOB,
+} from '../../limits.js';
 import { type JobRecord, type UserRecord } from '../../records.js';
 import { type SamplerKind, TERMINAL_STATUSES } from '../../vocabulary.js';
 import { type ActiveModel, type ModelRuntime } from '../model-runtime.js';
@@ -14,6 +27,7 @@ import { type JobLifecycle } from './job-lifecycle.js';
 import { type JobQueue } from './job-queue.js';
 import { isTerminal, progressEvent, ProgressFilter } from './progress.js';
 import { samplingDefaults } from './sampling-defaults.js';
+import { quote } from '../../lib/text.js';
 
 /** What `User.generation` says. */
 export interface Availability {
@@ -38,6 +52,9 @@ export interface GenerateRequest {
 }
 
 export class GenerationService {
+  /** Subscribers of each job's progress in this process. */
+  private readonly watchers = new Map<string, number>();
+
   constructor(
     private readonly db: Database,
     private readonly users: UserService,
@@ -110,12 +127,17 @@ export class GenerationService {
       candidates,
       seed,
     });
+    // `create` has stored the row and announced it best-effort: nothing between the insert and here
+    // can fail but the enqueue itself.
     try {
       await this.queue.enqueue(job.id);
     } catch (error) {
-      // A job nobody will run must not stay queued (it would block the user's pool forever).
-      await this.lifecycle.fail(job.id, 'QUEUE_UNAVAILABLE', (error as Error).message);
-      throw new Error('the generation queue is unavailable', { cause: error });
+      // A job nobody will run must not stay queued (it would block the user's pool forever). Should the
+      // database be away too, the row stays queued and job-reconciler.ts enqueues it later.
+      await this.lifecycle.fail(job.id, 'QUEUE_UNAVAILABLE', (error as Error).message).catch(() => undefined);
+      throw new QueueUnavailableError('the generation queue is unavailable; try again shortly', {
+        cause: error,
+      });
     }
     return job;
   }
@@ -165,7 +187,7 @@ export class GenerationService {
 
   async requireJob(id: string): Promise<JobRecord> {
     const job = await this.findJob(id);
-    if (job === undefined) throw new NotFoundError(`generation job "${id}" does not exist`);
+    if (job === undefined) throw new NotFoundError(`generation job ${quote(id)} does not exist`);
     return job;
   }
 
@@ -183,6 +205,13 @@ export class GenerationService {
   async *watch(id: string, every: number, signal: AbortSignal): AsyncGenerator<ProgressEvent> {
     if (!Number.isInteger(every) || every < 1)
       throw new BadUserInputError('every must be a positive integer');
+    const watching = this.watchers.get(id) ?? 0;
+    if (watching >= MAX_WATCHERS_PER_JOB) {
+      throw new ResourceExhaustedError(
+        `this job already has ${MAX_WATCHERS_PER_JOB} subscribers on this gateway; try another gateway or later`,
+      );
+    }
+    this.watchers.set(id, watching + 1);
     // Subscribe before reading what is kept: an event published in between is then not lost, and the
     // filter drops it if the replay had it already.
     const listening = new AbortController();
@@ -218,6 +247,9 @@ export class GenerationService {
     } finally {
       signal.removeEventListener('abort', stop);
       listening.abort();
+      const left = (this.watchers.get(id) ?? 1) - 1;
+      if (left > 0) this.watchers.set(id, left);
+      else this.watchers.delete(id);
     }
   }
 

@@ -19,6 +19,7 @@ import { type EventBus } from './events.js';
 import { generationEligibility } from './eligibility.js';
 import { type JobLifecycle } from './job-lifecycle.js';
 import { samplingDefaults } from './sampling-defaults.js';
+import { denoisingSteps } from '../../lib/metrics.js';
 
 /**
  * The nearest-catalog-item preview is a full cosine scan (40k x 1024 takes ~50 ms on one core): run on
@@ -139,6 +140,7 @@ export class JobRunner {
           event.step === event.totalSteps,
           previewNearest,
         );
+        denoisingSteps.inc();
         await this.lifecycle.step(job, { step: event.step, previewScore: scoreSum / drawn, previewNearest });
         continue;
       }

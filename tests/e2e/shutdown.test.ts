@@ -1,0 +1,89 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  freePort,
+  startCli,
+  startNpm,
+  waitForExit,
+  waitForOutput,
+  waitForReady,
+} from '../helpers/processes.js';
+
+/**
+ * SIGTERM to `npm start`, as a supervisor sends it: the signal reaches the server (npm's shell execs
+ * node), which drains once: it stops accepting, closes WebSockets with 1001 (going away), puts its
+ * running job back to queued, closes the database and exits 0; the next start resumes the job.
+ */
+describe('shutdown of the documented start', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rebeca-shutdown-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('drains on SIGTERM and exits 0; the interrupted job resumes at the next start', async () => {
+    const port = await freePort();
+    const env = { DATA_DIR: dataDir, PORT: String(port) };
+    const server = startNpm(env, { unset: ['DATABASE_URL', 'REDIS_URL'] });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitForReady(`${url}/readyz`, server, 120_000);
+      const post = async (query: string) =>
+        (await (
+          await fetch(`${url}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query }),
+          })
+        ).json()) as { data: Record<string, unknown> };
+      const users = (await post('{ users(first: 1) { edges { node { id } } } }')).data as {
+        users: { edges: { node: { id: string } }[] };
+      };
+      const user = users.users.edges[0]!.node.id;
+      // DDPM runs every training step: long enough to be running when the signal comes.
+      const job = (
+        (await post(`mutation { generate(user: "${user}", sampler: DDPM, count: 32, candidates: 8) { id } }`))
+          .data as {
+          generate: { id: string };
+        }
+      ).generate.id;
+      const events: string[] = [];
+      const closed = new Promise<number>((resolve) => {
+        const client = createClient({
+          url: `ws://127.0.0.1:${port}/graphql`,
+          webSocketImpl: WebSocket,
+          retryAttempts: 0,
+          on: { closed: (event) => resolve((event as { code: number }).code) },
+        });
+        client.subscribe(
+          { query: `subscription { generationProgress(job: "${job}") { step } }` },
+          {
+            next: (event) => events.push(JSON.stringify(event)),
+            error: (error) => events.push(`error ${JSON.stringify(error)}`),
+            complete: () => events.push('complete'),
+          },
+        );
+      });
+      await waitForOutput(server, /"jobId"|generation|running/, 30_000).catch(() => undefined);
+      server.child.kill('SIGTERM');
+      const exit = await waitForExit(server, 60_000);
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(await closed, events.slice(-3).join('\n')).toBe(1001);
+      expect(server.output()).toMatch(/"message":"stopped"/);
+      expect(existsSync(join(dataDir, 'pglite.lock'))).toBe(false);
+      // No server is left behind (npm's child used to outlive it).
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+
+      const again = startCli(['serve'], env, { unset: ['DATABASE_URL', 'REDIS_URL'] });
+      try {
+        await waitForReady(`${url}/readyz`, again, 120_000);
+        expect(again.output()).toMatch(/resumed unfinished generation jobs/);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  }, 300_000);
+});
