@@ -145,6 +145,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return sendJson(res, 404, { error: `no route ${path}; GraphQL is at /graphql` });
     })();
     handled.catch((error: unknown) => {
+      // A client that closes its connection mid-request is not the server's failure.
+      if ((error as { code?: unknown }).code === 'ECONNRESET') {
+        logger.debug('client closed the connection mid-request', { path });
+        res.destroy();
+        return;
+      }
       logger.error('request failed', { error, path });
       if (!res.headersSent) sendJson(res, 500, { error: 'internal server error' });
       else res.destroy();

@@ -19,6 +19,9 @@ type SocketExtra = Record<string, unknown> & {
   closed?: AbortController;
 };
 
+/** How often sockets are pinged; one that has not answered the previous ping is terminated. */
+const HEARTBEAT_MS = 30_000;
+
 /** Close code for a client that does not read what it subscribed to (RFC 6455: policy violation). */
 const SLOW_CONSUMER = 1008;
 
@@ -131,7 +134,24 @@ export function startWebSocketServer(options: {
     operation?.finish(codes);
     operations.delete(key);
   }
+  // Heartbeat: a socket whose peer vanished without closing (no pong within a period) is terminated,
+  // so dead connections do not hold descriptors and subscriptions forever.
+  const alive = new WeakSet<WebSocket>();
+  const heartbeat = setInterval(() => {
+    for (const socket of wsServer.clients) {
+      if (!alive.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      alive.delete(socket);
+      socket.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  wsServer.on('close', () => clearInterval(heartbeat));
   wsServer.on('connection', (socket) => {
+    alive.add(socket);
+    socket.on('pong', () => alive.add(socket));
     socket.on('close', () => {
       // Operations a closed socket left open end here (graphql-ws does not complete them).
       const prefix = `${socketIds.get(socket) ?? -1}:`;

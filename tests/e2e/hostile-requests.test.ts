@@ -250,6 +250,35 @@ describe('hostile requests on one gateway', () => {
     await client.dispose();
   });
 
+  it('holds at most 256 MiB of unfinished bodies: the fifth slow 63 MiB upload gets 503, not the heap', async () => {
+    const length = 63 * 1024 * 1024;
+    const sent = 60 * 1024 * 1024;
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    const uploads = Array.from({ length: 5 }, () => {
+      const socket = connect(gateway.port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (data: Buffer) => (answer += data.toString()));
+      socket.on('error', () => undefined);
+      socket.write(
+        `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`,
+      );
+      return { socket, answer: () => answer };
+    });
+    // Each sends 60 of its 63 MiB and then waits: a slow client holding a body open.
+    for (let offset = 0; offset < sent; offset += chunk.length) {
+      for (const upload of uploads) upload.socket.write(chunk);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await expect
+      .poll(() => uploads.filter((upload) => upload.answer().startsWith('HTTP/1.1 503')).length, {
+        timeout: 20_000,
+      })
+      .toBeGreaterThanOrEqual(1);
+    expect(uploads.some((upload) => upload.answer() === '')).toBe(true);
+    for (const upload of uploads) upload.socket.destroy();
+    expect((await fetch(gateway.url.replace('/graphql', '/healthz'))).status).toBe(200);
+  });
+
   it('closes a WebSocket whose message is over the HTTP body limit (1009), without parsing it', async () => {
     const socket = new WebSocket(gateway.wsUrl, 'graphql-transport-ws');
     await new Promise((resolve) => socket.once('open', resolve));
