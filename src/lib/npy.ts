@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { quote } from './text.js';
 
 /** The header of a NumPy .npy file (format versions 1, 2 and 3). */
 export interface NpyHeader {
@@ -24,11 +25,11 @@ export function parseNpyHeader(head: Buffer): NpyHeader {
   const start = 8 + lengthBytes;
   if (head.length < start + headerLength) throw new NpyFormatError('truncated .npy header');
   const text = head.subarray(start, start + headerLength).toString('latin1');
-  const descr = /'descr':\s*'([^']+)'/.exec(text)?.[1];
+  const descr = /'descr':\s*'([^']{1,16})'/.exec(text)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new NpyFormatError(`unreadable .npy header: ${text.trim()}`);
+    throw new NpyFormatError(`unreadable .npy header: ${quote(text.trim())}`);
   }
   if (descr !== '<f4' && descr !== '<f8') {
     throw new NpyFormatError(`dtype ${descr} is not supported (float32 or float64 little-endian)`);
@@ -39,6 +40,8 @@ export function parseNpyHeader(head: Buffer): NpyHeader {
     .map((part) => part.trim())
     .filter((part) => part.length > 0)
     .map(Number);
+  if (shape.some((dim) => !Number.isSafeInteger(dim) || dim < 0))
+    throw new NpyFormatError(`unreadable .npy shape: ${quote(`(${shapeText})`)}`);
   return { dtype: descr, shape, dataOffset: start + headerLength };
 }
 
@@ -74,7 +77,9 @@ export class NpyRowReader {
       const { bytesRead } = await handle.read(head, 0, head.length, 0);
       const header = parseNpyHeader(head.subarray(0, bytesRead));
       if (header.shape.length > 2)
-        throw new NpyFormatError(`expected a 1-D or 2-D array, got shape (${header.shape.join(', ')})`);
+        throw new NpyFormatError(
+          `expected a 1-D or 2-D array, got shape ${quote(`(${header.shape.join(', ')})`)}`,
+        );
       const { size } = await handle.stat();
       const reader = new NpyRowReader(handle, header, size);
       const expected = header.dataOffset + reader.rows * reader.rowWidth * reader.itemSize;

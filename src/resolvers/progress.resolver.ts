@@ -49,6 +49,12 @@ export class ProgressResolver {
     @Arg('job', () => ID) _job: string,
     @Arg('every', () => Int, { defaultValue: 1, description: 'Send every k-th step only.' }) _every: number,
   ): GenerationProgress {
+    // Over HTTP a subscription runs as a query, without an event: subscribing needs graphql-ws.
+    if (event == null) {
+      throw new BadUserInputError(
+        'generationProgress is a subscription: subscribe over WebSocket (graphql-ws)',
+      );
+    }
     // The event carries the job and the preview item: a step costs no database read (the job's items
     // are read once, when it has succeeded).
     return GenerationProgress.from(event);

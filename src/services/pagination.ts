@@ -21,12 +21,16 @@ export function encodeCursor(key: number): string {
   return Buffer.from(`k:${key}`).toString('base64url');
 }
 
+/** The largest value of a PostgreSQL `serial` (a 32-bit integer). */
+const MAX_SERIAL = 2_147_483_647;
+
 export function decodeCursor(cursor: string | null | undefined): number | null {
   if (cursor === undefined || cursor === null || cursor === '') return null;
   const text = cursor.length > 64 ? '' : Buffer.from(cursor, 'base64url').toString('utf8');
-  // Keys are PostgreSQL serials: at most 15 digits keeps them exact in a JS number and in range.
-  const key = /^k:(\d{1,15})$/.exec(text)?.[1];
-  if (key === undefined) throw new BadUserInputError(`invalid cursor ${quote(cursor)}`);
+  // Keys are PostgreSQL serials (integer): a larger key would fail the comparison in the database.
+  const key = /^k:(\d{1,10})$/.exec(text)?.[1];
+  if (key === undefined || Number(key) > MAX_SERIAL)
+    throw new BadUserInputError(`invalid cursor ${quote(cursor)}`);
   return Number(key);
 }
 

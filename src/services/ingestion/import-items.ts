@@ -3,7 +3,10 @@ import { type Database } from '../../db/client.js';
 import { claimCatalogDim, type ItemWrite, upsertItemRows } from '../../db/queries/items.js';
 import { NpyRowReader } from '../../lib/npy.js';
 import { type ProgressListener } from '../../lib/progress.js';
+import { quote, textProblem } from '../../lib/text.js';
+import { MAX_EMBEDDING_DIM, MAX_TITLE_LENGTH, MAX_URL_LENGTH } from '../../limits.js';
 import { embeddingProblem } from '../embedding.js';
+import { externalIdProblem } from '../users.service.js';
 import { ImportError, importedCsv } from './import-error.js';
 
 export interface ImportItemsOptions {
@@ -44,6 +47,9 @@ export async function importItems(db: Database, options: ImportItemsOptions): Pr
       );
     }
     const width = embeddings.rowWidth;
+    if (width < 1 || width > MAX_EMBEDDING_DIM) {
+      throw new ImportError(npyName, null, `embedding width ${width} is outside 1..${MAX_EMBEDDING_DIM}`);
+    }
     let rows = 0;
     let written = 0;
     await db.transaction(async (tx) => {
@@ -67,7 +73,7 @@ export async function importItems(db: Database, options: ImportItemsOptions): Pr
             throw new ImportError(
               file,
               item.line,
-              `item "${item.externalId}" (${npyName} row ${rows - batch.length + index}): ${problem}`,
+              `item ${quote(item.externalId)} (${npyName} row ${rows - batch.length + index}): ${problem}`,
             );
           }
         });
@@ -83,8 +89,11 @@ export async function importItems(db: Database, options: ImportItemsOptions): Pr
         }
         const externalId = (record.fields[columns.id] ?? '').trim();
         if (externalId === '') throw new ImportError(file, record.line, 'empty item_id');
+        // The rules of the API (upsertItems): an item it could not address or store is refused here too.
+        const idProblem = externalIdProblem(externalId);
+        if (idProblem !== null) throw new ImportError(file, record.line, `item_id ${idProblem}`);
         if (seen.has(externalId))
-          throw new ImportError(file, record.line, `duplicate item_id "${externalId}"`);
+          throw new ImportError(file, record.line, `duplicate item_id ${quote(externalId)}`);
         seen.add(externalId);
         if (rows >= embeddings.rows) {
           throw new ImportError(
@@ -95,6 +104,15 @@ export async function importItems(db: Database, options: ImportItemsOptions): Pr
         }
         const title = columns.title < 0 ? '' : (record.fields[columns.title] ?? '');
         const imageUrl = columns.imageUrl < 0 ? '' : (record.fields[columns.imageUrl] ?? '');
+        for (const [name, text, max] of [
+          ['title', title, MAX_TITLE_LENGTH],
+          ['image_url', imageUrl, MAX_URL_LENGTH],
+        ] as const) {
+          if (text.length > max)
+            throw new ImportError(file, record.line, `${name} longer than ${max} characters`);
+          const problem = textProblem(text);
+          if (problem !== null) throw new ImportError(file, record.line, `${name} ${problem}`);
+        }
         batch.push({
           externalId,
           title: title === '' ? null : title,
@@ -121,6 +139,10 @@ function itemColumns(header: string[], file: string, line: number) {
   const names = header.map((name) => name.trim().toLowerCase());
   const id = names.indexOf('item_id');
   if (id < 0)
-    throw new ImportError(file, line, `header must be item_id,title,image_url; got ${header.join(',')}`);
+    throw new ImportError(
+      file,
+      line,
+      `header must be item_id,title,image_url; got ${quote(header.join(','))}`,
+    );
   return { id, title: names.indexOf('title'), imageUrl: names.indexOf('image_url') };
 }

@@ -4,6 +4,8 @@ import { itemIdMap } from '../../db/queries/items.js';
 import { type RatingWrite, upsertRatingRows } from '../../db/queries/ratings.js';
 import { ensureUsers } from '../../db/queries/users.js';
 import { type ProgressListener } from '../../lib/progress.js';
+import { quote } from '../../lib/text.js';
+import { externalIdProblem } from '../users.service.js';
 import { ImportError, importedCsv } from './import-error.js';
 import { type ImportSummary } from './import-items.js';
 
@@ -62,12 +64,15 @@ export async function importRatings(db: Database, options: ImportRatingsOptions)
       const item = (record.fields[columns.item] ?? '').trim();
       const scoreText = (record.fields[columns.score] ?? '').trim();
       if (user === '') throw new ImportError(file, record.line, 'empty user id');
+      // The rules of the API (createUser): a user it could not address is refused here too.
+      const userProblem = externalIdProblem(user);
+      if (userProblem !== null) throw new ImportError(file, record.line, `user id ${userProblem}`);
       const itemId = itemIds.get(item);
       if (itemId === undefined)
-        throw new ImportError(file, record.line, `unknown item "${item}" (import items first)`);
+        throw new ImportError(file, record.line, `unknown item ${quote(item)} (import items first)`);
       const score = Number(scoreText);
       if (!/^\d+$/.test(scoreText) || score < 1 || score > 5) {
-        throw new ImportError(file, record.line, `score must be an integer 1..5, got "${scoreText}"`);
+        throw new ImportError(file, record.line, `score must be an integer 1..5, got ${quote(scoreText)}`);
       }
       batch.set(`${user}\u0000${itemId}`, { user, itemId, score });
       rows += 1;
@@ -91,7 +96,7 @@ function ratingColumns(header: string[], file: string, line: number) {
     throw new ImportError(
       file,
       line,
-      `header must be user_id,item_id,score (or FLICKR-AES worker,imagePair,score); got ${header.join(',')}`,
+      `header must be user_id,item_id,score (or FLICKR-AES worker,imagePair,score); got ${quote(header.join(','))}`,
     );
   }
   return columns;
