@@ -79,7 +79,11 @@ export interface EvaluationReportRecord {
   kind: string;
   parameters: unknown;
   results: unknown;
+  status: string;
+  progress: unknown;
+  errorMessage: string | null;
   createdAt: Date;
+  finishedAt: Date | null;
 }
 
 /** Compile-time check that two types are the same (used by db/queries against drizzle's rows). */

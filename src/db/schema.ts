@@ -165,7 +165,13 @@ export const evaluationReports = pgTable(
     kind: text('kind').notNull(),
     parameters: jsonb('parameters').notNull().default({}),
     results: jsonb('results').notNull(),
+    /** queued, running, succeeded or failed (reports made before runs were tracked: succeeded). */
+    status: text('status').notNull().default('succeeded'),
+    /** { phase, done, total } while it runs. */
+    progress: jsonb('progress'),
+    errorMessage: text('error_message'),
     createdAt: createdAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
   },
   (table) => [index('evaluation_reports_model_idx').on(table.modelVersionId, table.kind, table.createdAt)],
 );

@@ -66,3 +66,25 @@ export {
 export { selectDiverse } from './selection.js';
 export { SeededRandom } from './rng.js';
 export { permutationTest, type PermutationResult } from './permutation.js';
+export {
+  cmmd,
+  cmmdAgainst,
+  cmmdReference,
+  frechetAgainst,
+  frechetDistance,
+  frechetReference,
+  histogram,
+  meanAndCovariance,
+  meanPairwiseCosineDistance,
+  precisionRecallAtK,
+  symmetricEigen,
+  type CmmdOptions,
+  type CmmdReference,
+  type FrechetOptions,
+  type FrechetReference,
+  type HeldOutItems,
+  type HistogramResult,
+  type Matrix,
+  type PrecisionRecall,
+  type SymmetricEigen,
+} from './distribution.js';

@@ -20,6 +20,8 @@ export interface PermutationResult {
   ownVsOthersGap: number;
   ownMean: number;
   othersMean: number;
+  /** The statistic of each shuffle, in the order drawn (the null distribution, e.g. for a histogram). */
+  nulls: Float64Array;
 }
 
 /**
@@ -112,5 +114,6 @@ export function permutationTest(
     ownVsOthersGap: gap / users,
     ownMean: ownMean / users,
     othersMean: othersMean / users,
+    nulls,
   };
 }

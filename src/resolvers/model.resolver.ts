@@ -1,6 +1,4 @@
-import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
-import { BadUserInputError } from '../errors.js';
-import { EvaluationReport } from './types/evaluation-report.type.js';
+import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { type GatewayContext } from './context.js';
 import { ModelVersion } from './types/model-version.type.js';
 import { VerifierScore } from './types/verifier-score.type.js';
@@ -21,23 +19,5 @@ export class ModelResolver {
     @Ctx() { services }: GatewayContext,
   ): Promise<VerifierScore[]> {
     return services.recommendation.verifierScores(user, items);
-  }
-
-  @Query(() => [EvaluationReport], { description: 'Stored evaluation reports, newest first.' })
-  async evaluationReports(
-    @Arg('modelVersion', () => ID, { nullable: true }) modelVersion: string | null | undefined,
-    @Arg('kind', () => String, { nullable: true }) kind: string | null | undefined,
-    @Arg('first', () => Int, { defaultValue: 20 }) first: number,
-    @Ctx() { services }: GatewayContext,
-  ): Promise<EvaluationReport[]> {
-    if (!Number.isInteger(first) || first < 1 || first > 200)
-      throw new BadUserInputError('first must be 1..200');
-    if (modelVersion != null && !/^\d+$/.test(modelVersion))
-      throw new BadUserInputError('modelVersion is a number');
-    const rows = await services.evaluation.list(
-      { modelVersionId: modelVersion == null ? undefined : Number(modelVersion), kind: kind ?? undefined },
-      first,
-    );
-    return rows.map(EvaluationReport.from);
   }
 }

@@ -1,5 +1,6 @@
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { EvaluationResolver } from './evaluation.resolver.js';
 import { GeneratedItemResolver } from './generated-item.resolver.js';
 import { GenerationResolver } from './generation.resolver.js';
 import { ItemResolver } from './item.resolver.js';
@@ -18,6 +19,7 @@ export const resolvers = [
   GeneratedItemResolver,
   ProgressResolver,
   ModelResolver,
+  EvaluationResolver,
 ] as const;
 
 /** Build the executable schema from the resolver classes. */

@@ -4,7 +4,8 @@ import { type Database } from '../db/client.js';
 import { type Logger } from '../lib/logger.js';
 import { type Denoiser, type DenoiseBatcher } from '../ml/index.js';
 import { CatalogService } from './catalog.service.js';
-import { EvaluationService } from './evaluation.service.js';
+import { EvaluationService } from './evaluation/evaluation.service.js';
+import { generateWorld, worldOptions, type World } from '../world/index.js';
 import { HttpImageDecoder } from './decoders/http-decoder.js';
 import { type ImageDecoder, noDecoder } from './decoders/image-decoder.js';
 import { ImageCache } from './decoders/image-cache.js';
@@ -157,6 +158,17 @@ export async function startServices(options: {
       });
     }
   }
+  // The taste world the data came from, when the decoder says so: the evaluations' oracle.
+  const decoder = config.IMAGE_DECODER;
+  let world: World | null | undefined;
+  const worldOf = (): World | null => {
+    if (world === undefined) {
+      world =
+        decoder.kind === 'world' ? generateWorld(worldOptions(decoder.preset, decoder.seed)).world : null;
+    }
+    return world;
+  };
+  const evaluation = new EvaluationService(db, runtime, worldOf, logger);
   const users = new UserService(db);
   const catalog = new CatalogService(db, () => runtime.invalidateCatalog());
   const generation = new GenerationService(db, users, runtime, lifecycle, queue, bus);
@@ -175,7 +187,7 @@ export async function startServices(options: {
     generation,
     recommendation: new RecommendationService(db, users, runtime, generation),
     models: { listVersions: () => listModelVersions(db) },
-    evaluation: new EvaluationService(db, runtime),
+    evaluation,
     images: new ImageCache(createDecoder(config.IMAGE_DECODER)),
     bus,
     reconciler,
@@ -214,6 +226,7 @@ export async function startServices(options: {
     createLoaders: () => createLoaders(db),
     async close() {
       await reconciler?.stop();
+      await evaluation.close();
       // A worker drains (its jobs finish, BullMQ sees them done); a single process interrupts its jobs,
       // which go back to queued and resume at the next start.
       if (worker !== undefined) await worker.close();

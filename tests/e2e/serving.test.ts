@@ -337,22 +337,39 @@ describe.each(testDatabases)('serving with the tiny model on $name', (engine) =>
     expect(JSON.parse(versions[0]?.metrics ?? '{}').verifier.validationAuc).toBeGreaterThan(0.5);
   });
 
-  it("runs the paper's personalisation test reproducibly and serves the stored report", async () => {
-    const options = { samplesPerUser: 4, permutations: 300, sampler: 'ddim' as const, steps: 20, seed: 3 };
-    const first = await gateway.services.evaluation.personalisation(options);
-    const again = await gateway.services.evaluation.personalisation(options);
-    const { samplingSeconds: _a, ...firstResults } = first.results as Record<string, unknown>;
-    const { samplingSeconds: _b, ...againResults } = again.results as Record<string, unknown>;
+  it("runs the paper's personalisation test reproducibly and serves the stored, typed report", async () => {
+    const request = {
+      kind: 'personalisation' as const,
+      samplesPerUser: 4,
+      permutations: 300,
+      sampler: 'ddim' as const,
+      steps: 20,
+      seed: 3,
+    };
+    const first = await gateway.services.evaluation.runToEnd(request);
+    const again = await gateway.services.evaluation.runToEnd(request);
+    expect(first.status).toBe('succeeded');
+    const { samplingSeconds: _a, ...firstResults } = first.results;
+    const { samplingSeconds: _b, ...againResults } = again.results;
     expect(againResults).toEqual(firstResults);
-    const reports = (await gateway.data(EvaluationReportsDocument, { kind: 'personalisation' }))
+    const reports = (await gateway.data(EvaluationReportsDocument, { kind: 'PERSONALISATION' as const }))
       .evaluationReports;
     expect(reports.map((report) => report.id)).toEqual([again.id, first.id]);
-    const results = JSON.parse(reports[0]?.results ?? '{}');
-    expect(results).toMatchObject({ users: 12, samplesPerUser: 4 });
-    expect(results.pValue).toBeGreaterThanOrEqual(0);
-    expect(results.pValue).toBeLessThanOrEqual(1);
-    expect(results.statistic).toBeGreaterThan(0);
-    expect(results.permutationStd).toBeGreaterThan(0);
-    expect(results.z).toBeCloseTo((results.statistic - results.permutationMean) / results.permutationStd, 6);
+    const report = reports[0]!;
+    expect(report.parameters).toMatchObject({
+      samplesPerUser: 4,
+      permutations: 300,
+      steps: 20,
+      sampler: 'DDIM',
+    });
+    const p = report.personalisation!;
+    expect(p).toMatchObject({ users: 12, samplesPerUser: 4 });
+    expect(p.pValue).toBeGreaterThanOrEqual(1 / 301);
+    expect(p.pValue).toBeLessThanOrEqual(1);
+    expect(p.statistic).toBeGreaterThan(0);
+    expect(p.permutationStd).toBeGreaterThan(0);
+    expect(p.z).toBeCloseTo((p.statistic - p.permutationMean) / p.permutationStd, 6);
+    expect(p.nullDistribution.counts.reduce((sum, count) => sum + count, 0)).toBe(300);
+    expect(report.charts.map((chart) => chart.name)).toContain('null-histogram');
   });
 });

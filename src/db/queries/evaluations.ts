@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import { type Database } from '../client.js';
 import { evaluationReports } from '../schema.js';
 import { type EvaluationReportRecord, type Same } from '../../records.js';
@@ -7,13 +7,57 @@ export type EvaluationReportRow = EvaluationReportRecord;
 export const evaluationReportRowShape: Same<typeof evaluationReports.$inferSelect, EvaluationReportRecord> =
   true;
 
+/** A report to run: stored as queued, with its parameters and no figures yet. */
 export async function insertEvaluationReport(
   db: Database,
-  row: { modelVersionId: number; kind: string; parameters: unknown; results: unknown },
+  row: { modelVersionId: number; kind: string; parameters: unknown },
 ): Promise<EvaluationReportRow> {
-  const [stored] = await db.insert(evaluationReports).values(row).returning();
+  const [stored] = await db
+    .insert(evaluationReports)
+    .values({ ...row, results: {}, status: 'queued' })
+    .returning();
   if (stored === undefined) throw new Error('evaluation report insert returned nothing');
   return stored;
+}
+
+export async function findEvaluationReport(
+  db: Database,
+  id: string,
+): Promise<EvaluationReportRow | undefined> {
+  const [row] = await db.select().from(evaluationReports).where(eq(evaluationReports.id, id));
+  return row;
+}
+
+/** Progress of a queued or running report (moves it to running); nothing once it has ended. */
+export async function updateEvaluationProgress(db: Database, id: string, progress: unknown): Promise<void> {
+  await db
+    .update(evaluationReports)
+    .set({ status: 'running', progress })
+    .where(and(eq(evaluationReports.id, id), inArray(evaluationReports.status, ['queued', 'running'])));
+}
+
+/** End a report: succeeded with its figures, or failed with why. Only an unfinished report ends. */
+export async function finishEvaluationReport(
+  db: Database,
+  id: string,
+  end: { status: 'succeeded'; results: unknown } | { status: 'failed'; errorMessage: string },
+): Promise<EvaluationReportRow | undefined> {
+  const [row] = await db
+    .update(evaluationReports)
+    .set({ ...end, progress: null, finishedAt: new Date() })
+    .where(and(eq(evaluationReports.id, id), inArray(evaluationReports.status, ['queued', 'running'])))
+    .returning();
+  return row;
+}
+
+/** Reports a previous run of this process left unfinished end as failed (they are not resumed). */
+export async function failUnfinishedEvaluations(db: Database, reason: string): Promise<number> {
+  const rows = await db
+    .update(evaluationReports)
+    .set({ status: 'failed', errorMessage: reason, progress: null, finishedAt: new Date() })
+    .where(inArray(evaluationReports.status, ['queued', 'running']))
+    .returning({ id: evaluationReports.id });
+  return rows.length;
 }
 
 export function listEvaluationReports(

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, inArray, sql } from 'drizzle-orm';
 import { type Database } from '../client.js';
-import { items, ratings } from '../schema.js';
+import { items, ratings, users } from '../schema.js';
 import { type RatingRecord, type Same } from '../../records.js';
 import { LIKE_THRESHOLD } from '../../vocabulary.js';
 
@@ -110,4 +110,18 @@ export async function mostLikedItems(
     itemId: Number(row.item_id),
     likeShare: Number(row.like_share),
   }));
+}
+
+/** The catalog items each of these users liked (external ids), for evaluations. */
+export async function likedItemsOfUsers(
+  db: Database,
+  userExternalIds: readonly string[],
+): Promise<{ user: string; item: string }[]> {
+  if (userExternalIds.length === 0) return [];
+  return db
+    .select({ user: users.externalId, item: items.externalId })
+    .from(ratings)
+    .innerJoin(users, eq(users.id, ratings.userId))
+    .innerJoin(items, eq(items.id, ratings.itemId))
+    .where(and(inArray(users.externalId, [...userExternalIds]), sql`${ratings.score} >= ${LIKE_THRESHOLD}`));
 }

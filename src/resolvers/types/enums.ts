@@ -63,3 +63,45 @@ registerEnumType(GenerationBlock, {
     NO_MODEL: { description: 'No model is serving.' },
   },
 });
+
+export enum EvaluationKind {
+  PERSONALISATION = 'personalisation',
+  DISTRIBUTION = 'distribution',
+  PRECISION_RECALL = 'precision_recall',
+  GUIDANCE_SWEEP = 'guidance_sweep',
+  ABLATION = 'ablation',
+  TOPIC_PRECISION = 'topic_precision',
+}
+registerEnumType(EvaluationKind, {
+  name: 'EvaluationKind',
+  description: 'What an evaluation report measures.',
+  valuesConfig: {
+    PERSONALISATION: {
+      description: "The paper's Algorithm 1: the verifier statistic against a null of shuffled assignments.",
+    },
+    DISTRIBUTION: {
+      description: 'Frechet distance and CMMD between generated and held-out liked embeddings.',
+    },
+    PRECISION_RECALL: {
+      description:
+        'Each generated embedding matched to its nearest held-out item of the user (reference code).',
+    },
+    GUIDANCE_SWEEP: {
+      description: 'Verifier score, oracle like-rate, diversity and CMMD against the scale.',
+    },
+    ABLATION: {
+      description: 'Without the user condition, unconditional, and without each generation-quality option.',
+    },
+    TOPIC_PRECISION: {
+      description: "Taste world: generated pictures whose decoded attributes lie within the user's likes.",
+    },
+  },
+});
+
+export enum EvaluationStatus {
+  QUEUED = 'queued',
+  RUNNING = 'running',
+  SUCCEEDED = 'succeeded',
+  FAILED = 'failed',
+}
+registerEnumType(EvaluationStatus, { name: 'EvaluationStatus' });
