@@ -664,11 +664,16 @@ async function startGateway(env: Record<string, string | undefined>, nodeFlags: 
 function setup(): { label: string; env: Record<string, string | undefined>; cleanup: () => void } {
   const dataDir = mkdtempSync(join(tmpdir(), 'robustness-load-'));
   const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
-  const base = { IMAGE_DECODER: 'none', REDIS_URL: undefined, DATABASE_URL: undefined, DATA_DIR: dataDir };
+  // --database-url: an empty PostgreSQL database instead of embedded PGlite (the gateway imports the demo
+  // world into it at start).
+  const databaseUrl = flag('database-url');
+  const base = { IMAGE_DECODER: 'none', REDIS_URL: undefined, DATABASE_URL: databaseUrl, DATA_DIR: dataDir };
   if (existsSync('models/demo/manifest.json')) {
     return {
       label:
-        'models/demo on the demo world (PGlite in a temporary DATA_DIR, imported by the gateway at start)',
+        databaseUrl === undefined
+          ? 'models/demo on the demo world (PGlite in a temporary DATA_DIR, imported by the gateway at start)'
+          : 'models/demo on the demo world (PostgreSQL --database-url, imported by the gateway at start)',
       env: { ...base, MODEL_DIR: undefined, DEMO_WORLD: '1' },
       cleanup,
     };

@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, Float, Int, Resolver, Root } from 'type-graphql';
 import { BadUserInputError } from '../errors.js';
+import { generatedImageKey } from '../services/decoders/image-cache.js';
 import { type GatewayContext } from './context.js';
 import { Sampler } from './types/enums.js';
 import { GeneratedItem, Image, ItemSimilarity } from './types/generated-item.type.js';
@@ -75,8 +76,12 @@ export class GeneratedItemResolver {
     });
   }
 
-  @FieldResolver(() => Image, { nullable: true, description: 'Null when no image decoder is configured.' })
+  @FieldResolver(() => Image, {
+    nullable: true,
+    description:
+      "The image decoder's picture of the embedding (IMAGE_DECODER); null when no decoder is configured or the decoder cannot draw embeddings of this width (the taste world's decoder draws only its own width).",
+  })
   async image(@Root() item: GeneratedItem, @Ctx() { services }: GatewayContext): Promise<Image | null> {
-    return services.images.imageFor(item.id, Float32Array.from(item.embedding));
+    return services.images.imageFor(generatedImageKey(item.id), Float32Array.from(item.embedding));
   }
 }

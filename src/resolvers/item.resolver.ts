@@ -1,9 +1,31 @@
 import { Arg, Args, Ctx, FieldResolver, Float, Int, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { catalogImageKey } from '../services/decoders/image-cache.js';
+import { noDecoder } from '../services/decoders/image-decoder.js';
 import { type GatewayContext } from './context.js';
 import { ItemConnection, toConnection } from './types/connection.type.js';
+import { Image } from './types/generated-item.type.js';
 import { ItemInput } from './types/item.input.js';
 import { Item } from './types/item.type.js';
 import { PageArgs } from './types/page.args.js';
+
+/** Media types by file extension, for a catalog item's own imageUrl. */
+const MIME_TYPES: Record<string, string> = {
+  avif: 'image/avif',
+  gif: 'image/gif',
+  jpeg: 'image/jpeg',
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  svg: 'image/svg+xml',
+  webp: 'image/webp',
+};
+
+/** A URL's media type: a data: URL's own, else by the path's extension, else unknown. */
+function mimeTypeOf(url: string): string {
+  const data = /^data:([\w.+-]+\/[\w.+-]+)[;,]/i.exec(url);
+  if (data !== null) return data[1]!.toLowerCase();
+  const extension = /\.(\w+)(?:[?#].*)?$/.exec(url)?.[1]?.toLowerCase();
+  return (extension !== undefined ? MIME_TYPES[extension] : undefined) ?? 'application/octet-stream';
+}
 
 @Resolver(() => Item)
 export class ItemResolver {
@@ -40,5 +62,21 @@ export class ItemResolver {
     const embedding = await loaders.itemEmbedding.load(item.rowId);
     if (embedding === undefined) throw new Error(`item ${item.id} has no embedding`);
     return embedding;
+  }
+
+  @FieldResolver(() => Image, {
+    nullable: true,
+    description:
+      "A picture of the item: the image decoder's picture of its embedding (IMAGE_DECODER; the taste world's SVG), else its imageUrl; null when it has no imageUrl and no decoder is configured or the decoder cannot draw embeddings of this width (the taste world's decoder draws only its own width).",
+  })
+  async image(@Root() item: Item, @Ctx() context: GatewayContext): Promise<Image | null> {
+    const { services } = context;
+    if (services.images.decoder !== noDecoder) {
+      const embedding = Float32Array.from(await this.embedding(item, context));
+      const decoded = await services.images.imageFor(catalogImageKey(embedding), embedding);
+      if (decoded !== null) return decoded;
+    }
+    if (item.imageUrl === null || item.imageUrl === '') return null;
+    return { mimeType: mimeTypeOf(item.imageUrl), url: item.imageUrl };
   }
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -22,6 +22,9 @@ import { createObserver, observerPlugin } from './observe.js';
 import { guardSchema } from './operation-guard.js';
 import { apolloLimitPlugins, limitValidationRules, PARSE_OPTIONS } from './query-limits.js';
 import { startWebSocketServer } from './websocket.js';
+import { serveWeb } from './web.js';
+import { chartsFor } from '../services/evaluation/charts.js';
+import { reportIndexPage, reportPage } from '../services/evaluation/report-page.js';
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -47,7 +50,38 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-function sendJson(res: import('node:http').ServerResponse, status: number, value: unknown): void {
+function sendHtml(res: ServerResponse, status: number, html: string, type = 'text/html; charset=utf-8') {
+  res.statusCode = status;
+  res.setHeader('content-type', type);
+  res.setHeader('cache-control', 'no-store');
+  // The pages are static documents: no scripts run, nothing is fetched from elsewhere.
+  res.setHeader(
+    'content-security-policy',
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data: 'self'",
+  );
+  res.end(html);
+}
+
+/** `/reports` (the latest reports), `/reports/:id` (a report's page), `/reports/:id/charts/:name.svg`. */
+async function serveReports(path: string, services: Services, res: ServerResponse): Promise<void> {
+  if (path === '/reports' || path === '/reports/') {
+    return sendHtml(res, 200, reportIndexPage(await services.evaluation.list({}, 50)));
+  }
+  const match = /^\/reports\/([0-9a-f-]{36})(?:\/charts\/([a-z0-9-]{1,64})\.svg)?$/.exec(path);
+  const view = match === null ? undefined : await services.evaluation.find(match[1]!);
+  if (match === null || view === undefined) return sendHtml(res, 404, notFoundPage());
+  const charts = chartsFor(view);
+  if (match[2] === undefined) return sendHtml(res, 200, reportPage(view, charts, {}));
+  const chart = charts.find((candidate) => candidate.name === match[2]);
+  if (chart === undefined) return sendHtml(res, 404, notFoundPage());
+  return sendHtml(res, 200, chart.svg, 'image/svg+xml');
+}
+
+function notFoundPage(): string {
+  return '<!doctype html><html lang="en"><meta charset="utf-8"><title>Not found</title><p>No such report. <a href="/reports">All reports</a></p></html>';
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('cache-control', 'no-store');
@@ -125,8 +159,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   httpServer.on('request', (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const handled = (async () => {
+      if (await serveWeb(req, res, path)) return; // `/`, `/web/*`, GraphiQL for a browser's GET /graphql
       if (path === '/graphql') return handleGraphql(req, res);
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (path === '/reports' || path.startsWith('/reports/')) return serveReports(path, services, res);
       if (path === '/metrics') {
         res.setHeader('content-type', metricsRegistry.contentType);
         res.end(await metricsRegistry.metrics());

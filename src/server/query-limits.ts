@@ -74,7 +74,10 @@ const FIELD_WEIGHT: Record<string, number> = {
   'Query.verifierScores': 20,
   'GeneratedItem.nearestItems': 50,
   'GeneratedItem.image': 20,
+  'Item.image': 20,
   'Mutation.generate': 100,
+  'Mutation.runEvaluation': 100,
+  'EvaluationReport.charts': 20,
   'Mutation.rateItem': 5,
   'Mutation.createUser': 5,
 };

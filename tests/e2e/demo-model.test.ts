@@ -1,3 +1,5 @@
+import { type TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
@@ -11,10 +13,23 @@ import {
   CancelGenerationDocument,
   GenerateDocument,
   GetGenerationJobDocument,
+  GetItemDocument,
   RecommendDocument,
+  UpsertItemsDocument,
   WatchGenerationDocument,
   type WatchGenerationSubscription,
 } from '../graphql/generated/graphql.js';
+
+/** Item.image is not in tests/graphql (whose generated types other tests share): typed here. */
+const ItemImageDocument = parse(
+  'query ItemImage($id: ID!) { item(id: $id) { imageUrl image { mimeType url } } }',
+) as TypedDocumentNode<
+  { item: { imageUrl: string | null; image: { mimeType: string; url: string } | null } | null },
+  { id: string }
+>;
+
+const svgOf = (url: string | undefined) =>
+  Buffer.from((url ?? '').replace('data:image/svg+xml;base64,', ''), 'base64').toString();
 
 const finished = (event: WatchGenerationSubscription) =>
   ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(event.generationProgress.status);
@@ -173,5 +188,62 @@ describe('the demo model on the demo world', () => {
       seed: 1,
     });
     expect(after.generate.status).toBe('QUEUED');
+  });
+
+  it("draws the catalog's items too: the decoder's picture of the embedding, by content", async () => {
+    const { item } = await gateway.data(ItemImageDocument, { id: 'w-000041' });
+    expect(item?.imageUrl).toMatch(/^world:/);
+    expect(item?.image?.mimeType).toBe('image/svg+xml');
+    expect(svgOf(item?.image?.url)).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+    // Another id with the same embedding draws the same picture; a new embedding under that id, its own.
+    const embeddingOf = async (id: string) => (await gateway.data(GetItemDocument, { id })).item!.embedding;
+    const upsert = async (embedding: number[]) =>
+      gateway.data(UpsertItemsDocument, { items: [{ id: 'copy-of-41', embedding }] });
+    await upsert(await embeddingOf('w-000041'));
+    const copy = (await gateway.data(ItemImageDocument, { id: 'copy-of-41' })).item;
+    expect(copy?.imageUrl).toBeNull();
+    expect(copy?.image?.url).toBe(item?.image?.url);
+    const other = (await gateway.data(ItemImageDocument, { id: 'w-000001' })).item?.image?.url;
+    expect(other).not.toBe(item?.image?.url);
+    await upsert(await embeddingOf('w-000001'));
+    expect((await gateway.data(ItemImageDocument, { id: 'copy-of-41' })).item?.image?.url).toBe(other);
+  });
+});
+
+/** The taste world's decoder draws only its own width (64 for demo): another catalog has no pictures. */
+describe('pictures of a catalog of another width, with the demo world decoder', () => {
+  let database: DatabaseHandle;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    database = await openDatabase({ dataDir: null });
+    await database.migrate();
+    gateway = await startTestGateway(database, { IMAGE_DECODER: 'world:demo:1' });
+    const embedding = (seed: number) => Array.from({ length: 8 }, (_, i) => Math.sin(seed + i));
+    await gateway.data(UpsertItemsDocument, {
+      items: [
+        { id: 'narrow-1', title: 'no picture', embedding: embedding(1) },
+        {
+          id: 'narrow-2',
+          imageUrl: 'https://example.com/pictures/narrow-2.PNG?v=3',
+          embedding: embedding(2),
+        },
+      ],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await gateway?.stop();
+    await database?.close();
+  });
+
+  it('is null without an imageUrl, else the imageUrl', async () => {
+    expect((await gateway.data(ItemImageDocument, { id: 'narrow-1' })).item).toEqual({
+      imageUrl: null,
+      image: null,
+    });
+    expect((await gateway.data(ItemImageDocument, { id: 'narrow-2' })).item?.image).toEqual({
+      mimeType: 'image/png',
+      url: 'https://example.com/pictures/narrow-2.PNG?v=3',
+    });
   });
 });

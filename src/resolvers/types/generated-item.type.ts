@@ -3,11 +3,16 @@ import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { type GeneratedItemRecord } from '../../records.js';
 import { Item } from './item.type.js';
 
-@ObjectType({ description: 'A picture for a generated item.' })
+@ObjectType({ description: 'A picture of an item, catalog or generated.' })
 export class Image {
-  @Field(() => String)
+  @Field(() => String, {
+    description: "The URL's media type; for a catalog item's own imageUrl, guessed from the URL.",
+  })
   mimeType!: string;
-  @Field(() => String, { description: "A data: URL (the taste world's SVG, or a decoder service's bytes)." })
+  @Field(() => String, {
+    description:
+      "A data: URL (the taste world's SVG, or a decoder service's bytes), or a catalog item's own imageUrl.",
+  })
   url!: string;
 }
 

@@ -1,0 +1,68 @@
+import { type Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  connect,
+  followGeneration,
+  generate,
+  type GenerationProgress,
+  GraphQLRequestError,
+  recommend,
+} from '../../examples/client/index.js';
+import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { importDemoWorldIfEmpty } from '../../src/services/ingestion/demo-world.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+/** The typed client example (examples/client/) against a real gateway on the demo world. */
+describe('the typed client example, on the demo', () => {
+  let database: DatabaseHandle;
+  let gateway: TestGateway;
+  let client: Client;
+
+  beforeAll(async () => {
+    database = await openDatabase({ dataDir: null });
+    await database.migrate();
+    await importDemoWorldIfEmpty(database.db, createLogger('silent'));
+    gateway = await startTestGateway(database, { MODEL_DIR: 'models/demo', IMAGE_DECODER: 'world:demo:1' });
+    client = connect(gateway.wsUrl, { webSocketImpl: WebSocket, retryAttempts: 0 });
+  }, 120_000);
+  afterAll(async () => {
+    await client?.dispose();
+    await gateway?.stop();
+    await database?.close();
+  });
+
+  it('recommends catalog items with their pictures', async () => {
+    const answer = await recommend(gateway.url, { user: 'u-003', first: 5, includeGenerated: false });
+    expect(answer.fallback).toBeNull();
+    expect(answer.items).toHaveLength(5);
+    for (const entry of answer.items) {
+      expect(entry.item.__typename).toBe('Item');
+      expect(entry.item.image?.mimeType).toBe('image/svg+xml');
+      expect(entry.item.image?.url).toMatch(/^data:image\/svg\+xml;base64,/);
+    }
+  });
+
+  it('generates with a few DDIM steps and follows the progress to the end', async () => {
+    const job = await generate(gateway.url, { user: 'u-003', count: 2, steps: 5, seed: 3 });
+    expect(job).toMatchObject({ status: 'QUEUED', steps: 5 });
+    const events: GenerationProgress[] = [];
+    const last = await followGeneration(client, { job: job.id }, (event) => events.push(event));
+    expect(events.map((event) => `${event.status}:${event.step}`)).toEqual([
+      'QUEUED:0',
+      'RUNNING:0',
+      ...Array.from({ length: 5 }, (_, i) => `RUNNING:${i + 1}`),
+      'SUCCEEDED:5',
+    ]);
+    expect(last.job).toMatchObject({ id: job.id, status: 'SUCCEEDED', errorCode: null });
+    expect(last.job.items).toHaveLength(2);
+    for (const item of last.job.items) expect(item.image?.mimeType).toBe('image/svg+xml');
+  });
+
+  it('throws the gateway errors with their codes', async () => {
+    const refused = await recommend(gateway.url, { user: 'nobody-here' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(GraphQLRequestError);
+    expect((refused as GraphQLRequestError).code).toBe('NOT_FOUND');
+  });
+});
