@@ -22,18 +22,16 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/**
- * Run `npm run cli -- <args>` as a real child process (the CLI entry, through tsx); `unset` names
- * variables of this process's environment the child must not inherit (DATABASE_URL for embedded PGlite).
- */
-export function startCli(
+/** A child process with its output kept; `unset` names variables of this environment it must not inherit. */
+function spawnProcess(
+  command: string,
   args: string[],
   env: Record<string, string>,
-  options: { unset?: string[] } = {},
+  unset: string[] = [],
 ): GatewayProcess {
   const inherited = { ...process.env };
-  for (const name of options.unset ?? []) delete inherited[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  for (const name of unset) delete inherited[name];
+  const child = spawn(command, args, {
     cwd: root,
     env: { ...inherited, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,27 +50,21 @@ export function startCli(
   };
 }
 
+/**
+ * Run `npm run cli -- <args>` as a real child process (the CLI entry, through tsx); `unset` names
+ * variables of this process's environment the child must not inherit (DATABASE_URL for embedded PGlite).
+ */
+export function startCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { unset?: string[] } = {},
+): GatewayProcess {
+  return spawnProcess(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], env, options.unset);
+}
+
 /** Run `npm start` exactly as the README says, as a real child process (npm, its shell, the server). */
 export function startNpm(env: Record<string, string>, options: { unset?: string[] } = {}): GatewayProcess {
-  const inherited = { ...process.env };
-  for (const name of options.unset ?? []) delete inherited[name];
-  const child = spawn('npm', ['start'], {
-    cwd: root,
-    env: { ...inherited, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    output: () => output,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
+  return spawnProcess('npm', ['start'], env, options.unset);
 }
 
 /** Poll a URL until it answers 200, or fail with the process's output. */
