@@ -2,6 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { type GraphQLSchema } from 'graphql';
 import { type DatabaseHandle } from '../db/client.js';
 import { countJobsInStatus } from '../db/queries/jobs.js';
@@ -134,6 +135,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ...apolloLimitPlugins<GatewayContext>(schema),
       observerPlugin<GatewayContext>(observer),
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Browsers get the bundled GraphiQL (server/web.ts); Apollo's landing page would load a CDN.
+      ApolloServerPluginLandingPageDisabled(),
       {
         async serverWillStart() {
           return {

@@ -100,7 +100,8 @@ function plainHost(req: IncomingMessage): string | undefined {
 
 /**
  * The pages' policy: scripts, styles, fonts and pictures from this origin (pictures and fonts also as
- * data: URLs: generated items' SVGs, GraphiQL's inlined fonts), requests to this origin and WebSockets to
+ * data: URLs: generated items' SVGs, GraphiQL's inlined fonts; pictures also over https, where a
+ * catalog's items keep theirs), requests to this origin and WebSockets to
  * this host (graphql-ws). No inline scripts, no eval, no frames, no plugins; no inline styles but those
  * carrying the response's nonce (GraphiQL's dialogs add one <style>; the page at `/` has no nonce).
  */
@@ -110,7 +111,8 @@ export function contentSecurityPolicy(host: string | undefined, styleNonce?: str
     "default-src 'self'",
     "script-src 'self'",
     `style-src 'self'${styleNonce === undefined ? '' : ` 'nonce-${styleNonce}'`}`,
-    "img-src 'self' data:",
+    // A catalog's own pictures (its items' imageUrl) live on the catalog's hosts; the page's code does not.
+    "img-src 'self' data: https:",
     "font-src 'self' data:",
     `connect-src 'self'${sockets}`,
     "object-src 'none'",
