@@ -4,14 +4,7 @@ import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  startCli,
-  startNpm,
-  waitForExit,
-  waitForOutput,
-  waitForReady,
-} from '../helpers/processes.js';
+import { freePort, startCli, startNpm, waitForExit, waitForReady } from '../helpers/processes.js';
 
 /**
  * SIGTERM to `npm start`, as a supervisor sends it: the signal reaches the server (npm's shell execs
@@ -43,8 +36,11 @@ describe('shutdown of the documented start', () => {
       const user = users.users.edges[0]!.node.id;
       // DDPM runs every training step: long enough to be running when the signal comes.
       const job = (
-        (await post(`mutation { generate(user: "${user}", sampler: DDPM, count: 32, candidates: 8) { id } }`))
-          .data as {
+        (
+          await post(
+            `mutation { generate(user: "${user}", sampler: DDPM, count: 64, candidates: 16) { id } }`,
+          )
+        ).data as {
           generate: { id: string };
         }
       ).generate.id;
@@ -65,7 +61,12 @@ describe('shutdown of the documented start', () => {
           },
         );
       });
-      await waitForOutput(server, /"jobId"|generation|running/, 30_000).catch(() => undefined);
+      // Signal as soon as the job is running (its first step has reached the subscriber), long before its
+      // 1,000 DDPM steps over 1,024 rows can end.
+      await expect
+        .poll(() => events.some((event) => /"step":[1-9]/.test(event)), { timeout: 60_000, interval: 20 })
+        .toBe(true);
+      expect(events.join('\n')).not.toMatch(/"step":1000|complete/);
       server.child.kill('SIGTERM');
       const exit = await waitForExit(server, 60_000);
       expect(exit).toEqual({ code: 0, signal: null });
