@@ -21,6 +21,7 @@ import {
   MAX_QUERY_DEPTH,
   MAX_QUERY_DIRECTIVES,
   MAX_QUERY_TOKENS,
+  MAX_ITEMS_PER_UPSERT,
   MAX_PAGE_SIZE,
 } from '../limits.js';
 
@@ -108,8 +109,15 @@ const UNSIZED_LISTS: Record<string, number> = {
   'Query.modelVersions': 16,
 };
 
+/**
+ * Written items cost this much each, so one request holds about MAX_ITEMS_PER_UPSERT of them whichever
+ * way it splits them: aliases cannot multiply the per-call cap.
+ */
+const WRITTEN_ITEM_COST = Math.floor(MAX_QUERY_COST / (MAX_ITEMS_PER_UPSERT + 25));
+
 function estimate({ type, field, args, childComplexity }: ComplexityEstimatorArgs): number {
   const coordinate = `${type.name}.${field.name}`;
+  if (coordinate === 'Mutation.upsertItems') return 1 + WRITTEN_ITEM_COST * (listSize(args) ?? 1);
   const own = 1 + (FIELD_WEIGHT[coordinate] ?? 0);
   // Connections and sized lists multiply what each entry costs.
   const size = listSize(args) ?? UNSIZED_LISTS[coordinate] ?? 1;

@@ -218,6 +218,35 @@ describe('hostile requests on one gateway', () => {
     expect(codes(page.body)).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('bounds the items one request writes: 10 aliases of the 1,000-item cap are refused, nothing written', async () => {
+    const width = (
+      (await post(gateway, '{ items(first: 1) { totalCount edges { node { embedding } } } }')).body.data as {
+        items: { totalCount: number; edges: { node: { embedding: number[] } }[] };
+      }
+    ).items;
+    const embedding = width.edges[0]!.node.embedding;
+    const aliases = Array.from({ length: 10 }, (_, a) => `a${a}: upsertItems(items: $i${a})`).join(' ');
+    const declared = Array.from({ length: 10 }, (_, a) => `$i${a}: [ItemInput!]!`).join(', ');
+    const variables = Object.fromEntries(
+      Array.from({ length: 10 }, (_, a) => [
+        `i${a}`,
+        Array.from({ length: 1000 }, (_, k) => ({ id: `bulk-${a}-${k}`, embedding })),
+      ]),
+    );
+    const answer = await post(gateway, `mutation(${declared}) { ${aliases} }`, variables);
+    expect(codes(answer.body)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(answer.body.errors?.[0]?.extensions?.limit).toBe('cost');
+    const after = (await post(gateway, '{ items(first: 1) { totalCount } }')).body.data as {
+      items: { totalCount: number };
+    };
+    expect(after.items.totalCount).toBe(width.totalCount);
+    // One call at the cap still fits.
+    const one = await post(gateway, 'mutation($i: [ItemInput!]!) { upsertItems(items: $i) }', {
+      i: Array.from({ length: 1000 }, (_, k) => ({ id: `bulk-one-${k}`, embedding })),
+    });
+    expect(one.body.errors).toBeUndefined();
+  });
+
   it('caps the operations one WebSocket may hold open', async () => {
     const client = createClient({
       url: gateway.wsUrl,
