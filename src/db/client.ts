@@ -92,9 +92,18 @@ function queryLogger(options: DatabaseOptions) {
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.url !== undefined) {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
+    // A connection attempt to an unreachable server fails after 10 s instead of waiting forever.
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: 10_000,
+    });
     // An idle client's network error must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
+    // A checked-out client whose socket fails (PostgreSQL restarted mid-query) emits 'error' on itself,
+    // which the pool does not listen to while the client is lent: unhandled, it would end the process.
+    // The query in flight rejects anyway, and the pool discards the client when it is released.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = drizzleNodePg(pool, { schema, ...queryLogger(options) }) as unknown as Database;
     return {
       db,

@@ -135,11 +135,21 @@ describe.runIf(adminUrl !== undefined && redisUrl !== undefined)(
     afterAll(async () => {
       pgProxy?.restore();
       redisProxy?.restore();
-      await gateway?.stop();
-      await gatewayServices?.close();
-      await workerServices?.close();
-      await gatewayDb?.close();
-      await workerDb?.close();
+      // Each close is bounded: after the outages a close that waits on a dead connection must not hang
+      // the suite (it is reported, and the next one runs).
+      const bounded = async (what: string, close: (() => Promise<unknown>) | undefined) => {
+        if (close === undefined) return;
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 20_000)));
+        const result = await Promise.race([close().then(() => 'closed' as const), late]);
+        clearTimeout(timer);
+        if (result === 'late') console.warn(`faults teardown: ${what} did not close within 20 s`);
+      };
+      await bounded('gateway', gateway?.stop);
+      await bounded('gateway services', gatewayServices?.close);
+      await bounded('worker services', workerServices?.close);
+      await bounded('gateway database', gatewayDb?.close);
+      await bounded('worker database', workerDb?.close);
       await pgProxy?.close();
       await redisProxy?.close();
       await direct?.end();
@@ -151,7 +161,7 @@ describe.runIf(adminUrl !== undefined && redisUrl !== undefined)(
       await admin.connect();
       await admin.query(`drop database if exists ${name} with (force)`);
       await admin.end();
-    }, 60_000);
+    }, 180_000);
 
     async function post<T, V>(document: TypedDocumentNode<T, V>, variables: V): Promise<T | null> {
       try {
