@@ -84,6 +84,7 @@ export interface EvaluationReportRecord {
   errorMessage: string | null;
   createdAt: Date;
   finishedAt: Date | null;
+  heartbeatAt: Date | null;
 }
 
 /** Compile-time check that two types are the same (used by db/queries against drizzle's rows). */

@@ -39,9 +39,6 @@ export const serveCommand: CliCommand = {
     if (config.REDIS_URL === undefined) {
       const resumed = await services.generation.resumeOpenJobs();
       if (resumed > 0) logger.info('resumed unfinished generation jobs', { count: resumed });
-      // Evaluations are not resumed: one a previous run left unfinished ends failed, saying why.
-      const interrupted = await services.evaluation.failInterrupted();
-      if (interrupted > 0) logger.info('marked interrupted evaluations failed', { count: interrupted });
     }
     const schema = await buildGatewaySchema();
     const gateway = await startGateway({

@@ -172,6 +172,8 @@ export const evaluationReports = pgTable(
     errorMessage: text('error_message'),
     createdAt: createdAt(),
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+    /** Written every few seconds by the gateway that holds the report while it is unfinished. */
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true, mode: 'date' }),
   },
   (table) => [index('evaluation_reports_model_idx').on(table.modelVersionId, table.kind, table.createdAt)],
 );

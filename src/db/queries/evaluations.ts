@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, or } from 'drizzle-orm';
 import { type Database } from '../client.js';
 import { evaluationReports } from '../schema.js';
 import { type EvaluationReportRecord, type Same } from '../../records.js';
@@ -14,7 +14,7 @@ export async function insertEvaluationReport(
 ): Promise<EvaluationReportRow> {
   const [stored] = await db
     .insert(evaluationReports)
-    .values({ ...row, results: {}, status: 'queued' })
+    .values({ ...row, results: {}, status: 'queued', heartbeatAt: new Date() })
     .returning();
   if (stored === undefined) throw new Error('evaluation report insert returned nothing');
   return stored;
@@ -50,12 +50,39 @@ export async function finishEvaluationReport(
   return row;
 }
 
-/** Reports a previous run of this process left unfinished end as failed (they are not resumed). */
-export async function failUnfinishedEvaluations(db: Database, reason: string): Promise<number> {
+/** The holder of these unfinished reports is alive: their heartbeat is now. */
+export async function touchEvaluationReports(db: Database, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .update(evaluationReports)
+    .set({ heartbeatAt: new Date() })
+    .where(
+      and(inArray(evaluationReports.id, [...ids]), inArray(evaluationReports.status, ['queued', 'running'])),
+    );
+}
+
+/**
+ * Unfinished reports whose holder has not beaten for `staleMs` (its gateway stopped or died) end as
+ * failed: they are not resumed. Safe with several gateways: a live holder beats far more often.
+ */
+export async function failAbandonedEvaluations(
+  db: Database,
+  reason: string,
+  staleMs: number,
+): Promise<number> {
+  const cutoff = new Date(Date.now() - staleMs);
   const rows = await db
     .update(evaluationReports)
     .set({ status: 'failed', errorMessage: reason, progress: null, finishedAt: new Date() })
-    .where(inArray(evaluationReports.status, ['queued', 'running']))
+    .where(
+      and(
+        inArray(evaluationReports.status, ['queued', 'running']),
+        or(
+          lt(evaluationReports.heartbeatAt, cutoff),
+          and(isNull(evaluationReports.heartbeatAt), lt(evaluationReports.createdAt, cutoff)),
+        ),
+      ),
+    )
     .returning({ id: evaluationReports.id });
   return rows.length;
 }

@@ -2,11 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Database } from '../../db/client.js';
 import {
   type EvaluationReportRow,
-  failUnfinishedEvaluations,
+  failAbandonedEvaluations,
   findEvaluationReport,
   finishEvaluationReport,
   insertEvaluationReport,
   listEvaluationReports,
+  touchEvaluationReports,
   updateEvaluationProgress,
 } from '../../db/queries/evaluations.js';
 import { likedItemsOfUsers } from '../../db/queries/ratings.js';
@@ -55,6 +56,9 @@ export const MAX_QUEUED_EVALUATIONS = 8;
 const PROGRESS_WRITE_MS = 250;
 /** How often a watcher reads the report again. */
 const WATCH_POLL_MS = 250;
+/** How often the gateway holding unfinished reports says so, and after how long without it they end. */
+export const EVALUATION_HEARTBEAT_MS = 5_000;
+export const EVALUATION_ABANDONED_MS = 60_000;
 const DEFAULT_SCALES = [1, 2, 3, 5, 7, 10];
 
 function integerIn(
@@ -112,13 +116,22 @@ export class EvaluationService {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly pending = new Set<string>();
   private readonly stopping = new AbortController();
+  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
     private readonly db: Database,
     private readonly runtime: ModelRuntime,
     private readonly world: () => World | null,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // The reports this gateway holds are alive; any gateway ends those whose holder went silent.
+    this.heartbeat = setInterval(() => {
+      void touchEvaluationReports(this.db, [...this.pending])
+        .then(() => this.failAbandoned())
+        .catch(() => undefined);
+    }, EVALUATION_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
 
   /** Validate, store as queued and run in the background; returns the queued report. */
   async start(request: EvaluationRequest): Promise<EvaluationReportView> {
@@ -294,13 +307,20 @@ export class EvaluationService {
     }
   }
 
-  /** Reports a previous run of this process left unfinished end as failed (at start). */
-  async failInterrupted(): Promise<number> {
-    return failUnfinishedEvaluations(this.db, 'the gateway stopped before the evaluation ended');
+  /** Unfinished reports whose gateway went silent (stopped or died) end as failed; how many. */
+  async failAbandoned(staleMs = EVALUATION_ABANDONED_MS): Promise<number> {
+    const count = await failAbandonedEvaluations(
+      this.db,
+      'the gateway running it stopped before the evaluation ended',
+      staleMs,
+    );
+    if (count > 0) this.logger.info('marked abandoned evaluations failed', { count });
+    return count;
   }
 
   /** Stop the running evaluation (it ends failed) and wait for the queue to settle. */
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
     this.stopping.abort();
     await this.chain;
   }

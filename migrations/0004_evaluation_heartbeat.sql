@@ -1,0 +1,1 @@
+ALTER TABLE "evaluation_reports" ADD COLUMN "heartbeat_at" timestamp with time zone;
