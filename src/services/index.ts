@@ -43,7 +43,7 @@ export interface Services {
   recommendation: RecommendationService;
   models: { listVersions(): Promise<ModelVersionRow[]> };
   evaluation: EvaluationService;
-  /** Images of generated items (decoded once per item, then remembered). */
+  /** Images of catalog and generated items (decoded once per item, then remembered). */
   images: ImageCache;
   /** Events between the parts of the gateway (in memory, or Redis pub/sub). */
   bus: EventBus;
