@@ -74,6 +74,28 @@ const schema = z.object({
   QUERY_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(DEFAULT_QUERY_TIMEOUT_MS),
   /** TCP connections (HTTP and WebSocket) one gateway holds at once; more are refused. */
   MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_MAX_CONNECTIONS),
+  /**
+   * Browser origins besides the gateway's own that may call the API over HTTP (CORS) and open its
+   * WebSocket, comma-separated (`https://app.example.com,https://admin.example.com`).
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value, context) => {
+      const origins = value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== '');
+      for (const origin of origins) {
+        if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(origin)) {
+          context.addIssue({ code: 'custom', message: `${origin} is not an origin (scheme://host[:port])` });
+          return z.NEVER;
+        }
+      }
+      return origins;
+    }),
+  /** `production` drops the development allowance of any localhost origin. */
+  NODE_ENV: z.string().default('development'),
   /** Python interpreter that has PyTorch (training). */
   PYTHON: z.string().min(1).default('/usr/bin/python3'),
 });

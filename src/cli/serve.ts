@@ -2,6 +2,7 @@ import { openConfiguredDatabase } from '../db/client.js';
 import { createLogger } from '../lib/logger.js';
 import { buildGatewaySchema } from '../resolvers/schema.js';
 import { startGateway } from '../server/gateway.js';
+import { originPolicy } from '../server/origins.js';
 import { importDemoWorldIfEmpty } from '../services/ingestion/demo-world.js';
 import { startServices } from '../services/index.js';
 import { type CliCommand, integerFlag, parseFlags } from './command.js';
@@ -48,6 +49,7 @@ export const serveCommand: CliCommand = {
       logger,
       port,
       queryTimeoutMs: config.QUERY_TIMEOUT_MS,
+      origins: originPolicy({ origins: config.CORS_ORIGINS, development: config.NODE_ENV !== 'production' }),
       maxConnections: config.MAX_CONNECTIONS,
       ...(flags.host === undefined ? {} : { host: flags.host }),
     });

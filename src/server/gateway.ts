@@ -21,6 +21,7 @@ import { createFormatError } from './format-error.js';
 import { graphqlHttpHandler } from './http-graphql.js';
 import { createObserver, observerPlugin } from './observe.js';
 import { guardSchema } from './operation-guard.js';
+import { applyCors, type OriginPolicy, originPolicy } from './origins.js';
 import { apolloLimitPlugins, limitValidationRules, PARSE_OPTIONS } from './query-limits.js';
 import { startWebSocketServer } from './websocket.js';
 import { serveWeb } from './web.js';
@@ -41,6 +42,8 @@ export interface GatewayOptions {
   queryTimeoutMs?: number;
   /** TCP connections (HTTP and WebSocket) held at once; more are refused. */
   maxConnections?: number;
+  /** Browser origins allowed over HTTP and WebSocket; default: the gateway's own, and localhost. */
+  origins?: OriginPolicy;
 }
 
 export interface RunningGateway {
@@ -108,8 +111,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   httpServer.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const formatError = createFormatError(logger);
   const observer = createObserver(logger);
+  const origins = options.origins ?? originPolicy({ origins: [], development: true });
   const { wsServer, cleanup: wsCleanup } = startWebSocketServer({
     httpServer,
+    origins,
     schema,
     services,
     formatError,
@@ -162,6 +167,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   httpServer.on('request', (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const handled = (async () => {
+      if (applyCors(req, res, origins)) return; // a preflight, answered
       if (await serveWeb(req, res, path)) return; // `/`, `/web/*`, GraphiQL for a browser's GET /graphql
       if (path === '/graphql') return handleGraphql(req, res);
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });

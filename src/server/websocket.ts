@@ -10,6 +10,7 @@ import { createContext, type GatewayContext } from '../resolvers/context.js';
 import { type Services } from '../services/index.js';
 import { type createFormatError } from './format-error.js';
 import { type OperationObserver, rootFieldOf } from './observe.js';
+import { type OriginPolicy } from './origins.js';
 import { operationScope } from './operation-signal.js';
 import { prepareOperation } from './query-limits.js';
 
@@ -40,12 +41,18 @@ export function startWebSocketServer(options: {
   logger: Logger;
   queryTimeoutMs: number;
   observer: OperationObserver;
+  origins: OriginPolicy;
 }): { wsServer: WebSocketServer; cleanup: Disposable } {
   const { schema, services, formatError, logger, observer } = options;
   const wsServer = new WebSocketServer({
     server: options.httpServer,
     path: '/graphql',
     maxPayload: MAX_BODY_BYTES,
+    // A page on another origin may not open the socket (browsers always send Origin on an upgrade).
+    verifyClient: (info, done) => {
+      if (options.origins.allows(info.origin || undefined, info.req.headers.host)) done(true);
+      else done(false, 403, 'origin not allowed');
+    },
   });
   /** Open operations by socket and id: how to record their end, and their scope. */
   const operations = new Map<string, { finish(codes: string[]): void; done(): void }>();

@@ -45,7 +45,7 @@ export async function startTestGateway(
   options: {
     wrapDenoiser?: (batcher: DenoiseBatcher) => Denoiser;
     /** The gateway's own options (timeouts, caps). */
-    gateway?: Pick<GatewayOptions, 'queryTimeoutMs' | 'maxConnections'>;
+    gateway?: Pick<GatewayOptions, 'queryTimeoutMs' | 'maxConnections' | 'origins'>;
     /** Default: errors only, on stderr. */
     logger?: Logger;
   } = {},
