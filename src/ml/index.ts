@@ -63,7 +63,7 @@ export {
   NORM_TOLERANCE,
   type DataRange,
 } from './data-range.js';
-export { selectDiverse } from './selection.js';
+export { selectDiverse, standardizeRows } from './selection.js';
 export { SeededRandom } from './rng.js';
 export { permutationTest, type PermutationResult } from './permutation.js';
 export {

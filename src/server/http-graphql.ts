@@ -4,8 +4,6 @@ import { MAX_BODY_BYTES, MAX_BODY_BYTES_IN_FLIGHT } from '../limits.js';
 import { requestIdFrom } from './observe.js';
 import { operationScope } from './operation-signal.js';
 
-export { MAX_BODY_BYTES };
-
 class HttpError extends Error {
   constructor(
     readonly status: number,

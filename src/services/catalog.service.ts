@@ -9,13 +9,11 @@ import {
   upsertItemRows,
 } from '../db/queries/items.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
-import { assertEmbedding, MAX_TITLE_LENGTH, MAX_URL_LENGTH } from './embedding.js';
+import { MAX_ITEMS_PER_UPSERT, MAX_TITLE_LENGTH, MAX_URL_LENGTH } from '../limits.js';
+import { assertEmbedding } from './embedding.js';
 import { quote, textProblem } from '../lib/text.js';
 import { checkFirst, decodeCursor, type Page, type PageArgs, toPage } from './pagination.js';
 import { checkExternalId } from './users.service.js';
-
-/** Items one upsertItems call may write; larger catalogs go through the import command. */
-export const MAX_ITEMS_PER_UPSERT = 1000;
 
 export class CatalogService {
   constructor(

@@ -1,10 +1,5 @@
 import { BadUserInputError } from '../errors.js';
-
-/** Widest embedding accepted: the first item stored fixes the catalog's width for good. */
-export const MAX_EMBEDDING_DIM = 16_384;
-/** Longest title and image URL stored. */
-export const MAX_TITLE_LENGTH = 1_000;
-export const MAX_URL_LENGTH = 4_096;
+import { MAX_EMBEDDING_DIM } from '../limits.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 

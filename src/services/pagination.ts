@@ -1,8 +1,6 @@
 import { BadUserInputError } from '../errors.js';
+import { MAX_PAGE_SIZE } from '../limits.js';
 import { quote } from '../lib/text.js';
-
-/** The largest page a connection returns, whatever `first` asks for. */
-export const MAX_PAGE_SIZE = 500;
 
 export interface PageArgs {
   first: number;

@@ -3,7 +3,12 @@ export { ATTRIBUTES, attributeTitle, attributeValues, attributeCodesFromValues }
 export { decodeEmbedding, type DecodedPicture } from './decode.js';
 export { generateWorld, itemId, type GeneratedWorld } from './generate.js';
 export { loadWorld, readTruth, readWorldRatings, writeWorld, WORLD_FILES } from './io.js';
-export { attributePosteriors, likeProbability, ORACLE_DESCRIPTION } from './oracle.js';
+export {
+  attributePosteriors,
+  likeLogitFromPosteriors,
+  likeProbability,
+  ORACLE_DESCRIPTION,
+} from './oracle.js';
 export { isPresetName, PRESETS, worldOptions, type PresetName, type WorldOptions } from './presets.js';
 export { renderTile } from './render.js';
 export { contactSheet } from './sheet.js';

@@ -12,11 +12,20 @@ import {
   precisionRecallAtK,
   sampleToEnd,
   selectDiverse,
+  standardizeRows,
   type UserCondition,
   type UserFactors,
   verifierGuidanceHook,
 } from '../../ml/index.js';
-import { ATTRIBUTES, decodeEmbedding, likeProbability, type World } from '../../world/index.js';
+import { sigmoid } from '../../lib/sigmoid.js';
+import {
+  ATTRIBUTES,
+  attributePosteriors,
+  decodeEmbedding,
+  likeLogitFromPosteriors,
+  likeProbability,
+  type World,
+} from '../../world/index.js';
 import { type ActiveModel } from '../model-runtime.js';
 import { samplingDefaults } from '../generation/sampling-defaults.js';
 import {
@@ -75,6 +84,8 @@ interface Drawn {
   /** [U * n, D], user u's rows at u * n. */
   samples: Float32Array;
   owner: Int32Array;
+  /** Samples per user. */
+  perUser: number;
   /** Share of all drawn candidates inside the catalog's range. */
   inRange: number;
 }
@@ -195,12 +206,10 @@ async function draw(
           }
         : {}),
     });
-    const eligible: boolean[] = [];
     const scores = new Float64Array(drawn);
     for (let i = 0; i < drawn; i += 1) {
       const embedding = raw.subarray(i * D, (i + 1) * D);
       const ok = range === null || outOfRange(embedding, range, model.standardization) === null;
-      eligible.push(ok);
       if (ok) inside += 1;
       scores[i] = model.verifier.probability(user.factors, embedding) - (ok ? 0 : 1);
     }
@@ -211,7 +220,7 @@ async function draw(
         ? Array.from({ length: n }, (_, i) => i)
         : selectDiverse(
             scores,
-            standardise(raw, model.standardization),
+            standardizeRows(raw, model.standardization),
             D,
             n,
             samplingDefaults(model).maxCosine,
@@ -222,13 +231,9 @@ async function draw(
   return {
     samples,
     owner: Int32Array.from({ length: users.length * n }, (_, i) => Math.floor(i / n)),
+    perUser: n,
     inRange: total === 0 ? 0 : inside / total,
   };
-}
-
-function standardise(rows: Float32Array, { mean, std }: { mean: Float32Array; std: Float32Array }) {
-  const D = mean.length;
-  return rows.map((value, i) => (value - (mean[i % D] as number)) / (std[i % D] as number));
 }
 
 /** scores[s * U + v]: the verifier's P(user v likes sample s). */
@@ -268,6 +273,12 @@ function personalisationFigures(
   };
 }
 
+/** User u's samples: drawn user by user, n rows each, so a slice. */
+function samplesOf(drawn: Drawn, u: number, D: number): { rows: Float32Array; n: number } {
+  const n = drawn.perUser;
+  return { rows: drawn.samples.subarray(u * n * D, (u + 1) * n * D), n };
+}
+
 /** Rows of `matrix` ([n, D]) whose owner is u. */
 function rowsOf(
   matrix: Float32Array,
@@ -297,7 +308,7 @@ async function distributionFigures(
   const perUserCmmd: UserFigure[] = [];
   for (const [u, user] of users.entries()) {
     await yieldToLoop();
-    const mine = rowsOf(drawn.samples, drawn.owner, u, D);
+    const mine = samplesOf(drawn, u, D);
     const theirs = rowsOf(heldOut.likedEmbeddings, heldOut.likedOwners, u, D);
     if (theirs.n < 2 || mine.n < 2) continue;
     perUserFrechet.push({
@@ -344,7 +355,7 @@ function precisionRecallFigures(
 function diversity(drawn: Drawn, users: number, D: number): number {
   let sum = 0;
   for (let u = 0; u < users; u += 1) {
-    const mine = rowsOf(drawn.samples, drawn.owner, u, D);
+    const mine = samplesOf(drawn, u, D);
     sum += meanPairwiseCosineDistance(mine.rows, mine.n, D);
   }
   return users === 0 ? 0 : sum / users;
@@ -387,15 +398,22 @@ async function oracleFigures(
   const rows = Array.from({ length: sampleSize }, (_, i) =>
     Math.floor((i * step + (seed % 7)) % catalog.size),
   );
+  // An item's attribute posteriors do not depend on the user: once per item, then a dot per user.
+  const posteriors: Float64Array[] = [];
+  for (const [i, row] of rows.entries()) {
+    if (i % 100 === 0) await yieldToLoop();
+    posteriors.push(
+      attributePosteriors(world.space, world.temperature, catalog.all.subarray(row * D, (row + 1) * D)),
+    );
+  }
   let best = 0;
   let random = 0;
   let counted = 0;
   for (const user of users) {
     await yieldToLoop();
-    if (!world.userIndex.has(user.id)) continue;
-    const probabilities = rows.map((row) =>
-      likeProbability(world, user.id, catalog.all.subarray(row * D, (row + 1) * D)),
-    );
+    const index = world.userIndex.get(user.id);
+    if (index === undefined) continue;
+    const probabilities = posteriors.map((item) => sigmoid(likeLogitFromPosteriors(world, index, item)));
     probabilities.sort((a, b) => b - a);
     const top = probabilities.slice(0, 10);
     best += top.reduce((a, b) => a + b, 0) / top.length;
@@ -425,6 +443,17 @@ async function topicFigures(
   const liked = await inputs.likedItems(users.map((user) => user.id));
   const names = ATTRIBUTES.map((attribute) => attribute.name);
   const codesOf = (embedding: Float32Array) => decodeEmbedding(world, embedding).codes;
+  // Items liked by several users are decoded once.
+  const itemCodes = new Map<string, number[] | null>();
+  const codesOfItem = (item: string): number[] | null => {
+    let codes = itemCodes.get(item);
+    if (codes === undefined) {
+      const embedding = catalog.embedding(item);
+      codes = embedding === undefined ? null : codesOf(embedding);
+      itemCodes.set(item, codes);
+    }
+    return codes;
+  };
   const within = (codes: number[], allowed: Set<string>[], group: string[]) =>
     group.every((name) => allowed[names.indexOf(name)]!.has(String(codes[names.indexOf(name)])));
   const perUserContent: UserFigure[] = [];
@@ -450,9 +479,9 @@ async function topicFigures(
     const counts = names.map((_, a) => new Float64Array(ATTRIBUTES[a]!.values.length));
     let likedCount = 0;
     for (const item of liked.get(user.id) ?? []) {
-      const embedding = catalog.embedding(item);
-      if (embedding === undefined) continue;
-      codesOf(embedding).forEach((code, a) => (counts[a]![code]! += 1));
+      const codes = codesOfItem(item);
+      if (codes === null) continue;
+      codes.forEach((code, a) => (counts[a]![code]! += 1));
       likedCount += 1;
     }
     const allowed = names.map((_, a) => {
@@ -463,7 +492,7 @@ async function topicFigures(
       return values;
     });
     if (likedCount === 0) continue;
-    const mine = rowsOf(drawn.samples, drawn.owner, u, D);
+    const mine = samplesOf(drawn, u, D);
     let c = 0;
     let s = 0;
     for (let i = 0; i < mine.n; i += 1) {

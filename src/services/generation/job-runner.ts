@@ -7,6 +7,7 @@ import {
   outOfRange,
   sampleEmbeddings,
   selectDiverse,
+  standardizeRows,
   type UserCondition,
   type UserFactors,
   verifierGuidanceHook,
@@ -226,18 +227,4 @@ export class JobRunner {
     const [item] = await findItemsByExternalIds(this.db, [id]);
     return item ?? null;
   }
-}
-
-/** Raw rows ([n, D]) in the standardised space the diversity floor measures cosines in. */
-function standardizeRows(
-  rows: Float32Array,
-  { mean, std }: { mean: Float32Array; std: Float32Array },
-): Float32Array {
-  const D = mean.length;
-  const out = new Float32Array(rows.length);
-  for (let i = 0; i < rows.length; i += 1) {
-    const k = i % D;
-    out[i] = ((rows[i] as number) - (mean[k] as number)) / (std[k] as number);
-  }
-  return out;
 }
