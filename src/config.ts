@@ -42,8 +42,10 @@ const schema = z.object({
   ORT_EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
   /** Log verbosity. */
   LOG_LEVEL: z.enum(logLevels).default('info'),
-  /** Turn authentication off (local work only). */
+  /** Turn authentication off: every caller acts as an admin (local work only; refused in production). */
   AUTH_DISABLED: booleanFlag.default(false),
+  /** Let mutations run over WebSocket too; off, they run over HTTP only (where CORS applies). */
+  WS_MUTATIONS: booleanFlag.default(false),
   /**
    * Image decoder for generated items: `none`, `world:<preset>:<seed>` (the taste world's SVG decoder),
    * or the http(s) URL of a Stable Diffusion + IP-Adapter service.
@@ -117,7 +119,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter((key) => env[key] !== undefined && env[key] !== '')
       .map((key) => [key, env[key]]),
   );
-  const result = schema.safeParse(present);
+  const result = schema
+    .superRefine((config, context) => {
+      if (config.AUTH_DISABLED && config.NODE_ENV === 'production') {
+        context.addIssue({
+          code: 'custom',
+          path: ['AUTH_DISABLED'],
+          message: 'is for local work only and is refused with NODE_ENV=production: create keys instead',
+        });
+      }
+    })
+    .safeParse(present);
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((issue) => {

@@ -65,3 +65,17 @@ export class QueryTimeoutError extends AppError {
     super('QUERY_TIMEOUT', message, options);
   }
 }
+
+/** No valid API key came with the request (none, unknown or revoked). */
+export class UnauthenticatedError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super('UNAUTHENTICATED', message, options);
+  }
+}
+
+/** The key is valid but its role, its users or its ownership does not cover this. */
+export class ForbiddenError extends AppError {
+  constructor(message: string, options?: AppErrorOptions) {
+    super('FORBIDDEN', message, options);
+  }
+}

@@ -27,6 +27,8 @@ export const MAX_GUIDANCE = 50;
 export const MAX_VERIFIER_GUIDANCE = 2;
 /** Unfinished (queued or running) jobs one user may have. */
 export const MAX_OPEN_JOBS_PER_USER = 8;
+/** Unfinished generation jobs one API key may have across all its users (a key cannot fill every user's slots). */
+export const MAX_OPEN_JOBS_PER_KEY = 32;
 /** Unfinished jobs overall; beyond it `generate` answers RESOURCE_EXHAUSTED. */
 export const MAX_OPEN_JOBS = 1_000;
 /** Progress events kept per job for subscribers who arrive late (a DDPM run of 1000 steps fits). */

@@ -2,7 +2,7 @@
  * The plain records services hand to resolvers (and db queries return): no drizzle types cross into the
  * GraphQL layer. `db/queries/*` check at compile time that their rows have exactly these shapes.
  */
-import type { JobErrorCode, JobStatus, SamplerKind } from './vocabulary.js';
+import type { JobErrorCode, JobStatus, Role, SamplerKind } from './vocabulary.js';
 
 export interface UserRecord {
   /** Database key, never exposed. */
@@ -48,6 +48,8 @@ export interface JobRecord {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** The API key that started it; null with authentication off. */
+  apiKeyId: string | null;
 }
 
 export interface GeneratedItemRecord {
@@ -89,3 +91,16 @@ export interface EvaluationReportRecord {
 
 /** Compile-time check that two types are the same (used by db/queries against drizzle's rows). */
 export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+/** An API key as stored: never the key itself, only its hash. */
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  role: Role;
+  keyHash: string;
+  keyPrefix: string;
+  /** External ids of the users a client key may serve; null: any user. */
+  users: string[] | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+}

@@ -37,5 +37,14 @@ export const API_ERROR_CODES = [
   'RESOURCE_EXHAUSTED',
   'QUERY_TIMEOUT',
   'QUEUE_UNAVAILABLE',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
 ] as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+
+/**
+ * What an API key may do (server/access.ts holds the table): `client` serves end users (recommend, rate,
+ * generate, watch its own jobs), `analyst` reads everything and runs evaluations, `admin` does all.
+ */
+export const ROLES = ['client', 'analyst', 'admin'] as const;
+export type Role = (typeof ROLES)[number];

@@ -1,10 +1,11 @@
+import { type Config } from '../config.js';
 import { openConfiguredDatabase } from '../db/client.js';
-import { createLogger } from '../lib/logger.js';
+import { createLogger, type Logger } from '../lib/logger.js';
 import { buildGatewaySchema } from '../resolvers/schema.js';
 import { startGateway } from '../server/gateway.js';
 import { originPolicy } from '../server/origins.js';
 import { importDemoWorldIfEmpty } from '../services/ingestion/demo-world.js';
-import { startServices } from '../services/index.js';
+import { type Services, startServices } from '../services/index.js';
 import { type CliCommand, integerFlag, parseFlags } from './command.js';
 
 export const serveCommand: CliCommand = {
@@ -51,8 +52,11 @@ export const serveCommand: CliCommand = {
       queryTimeoutMs: config.QUERY_TIMEOUT_MS,
       origins: originPolicy({ origins: config.CORS_ORIGINS, development: config.NODE_ENV !== 'production' }),
       maxConnections: config.MAX_CONNECTIONS,
+      authDisabled: config.AUTH_DISABLED,
+      webSocketMutations: config.WS_MUTATIONS,
       ...(flags.host === undefined ? {} : { host: flags.host }),
     });
+    await announceAccess(services, config, `http://${flags.host ?? 'localhost'}:${gateway.port}`, logger);
     logger.info('serving', {
       url: `http://${flags.host ?? 'localhost'}:${gateway.port}/graphql`,
       database: database.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR}` : 'PostgreSQL',
@@ -68,6 +72,43 @@ export const serveCommand: CliCommand = {
     logger.info('stopped');
   },
 };
+
+/**
+ * How to get in. With authentication off, a warning. On the first start of a development gateway (no
+ * key was ever created), an admin key, printed once (only its hash is stored) with a link that hands it
+ * to the demo page. In production no key is made: the log says how to create the first one.
+ */
+async function announceAccess(services: Services, config: Config, origin: string, logger: Logger) {
+  if (config.AUTH_DISABLED) {
+    logger.warn('AUTH_DISABLED=true: every caller acts as an admin; for local work only');
+    return;
+  }
+  if (config.NODE_ENV === 'production') {
+    if ((await services.apiKeys.list()).length === 0)
+      logger.warn(
+        'no API key exists yet: create one with `npm run cli -- keys create --role admin --name ops`',
+      );
+    return;
+  }
+  const first = await services.apiKeys.createFirstAdminKey();
+  if (first === null) return;
+  logger.info('created the first admin key (printed once, on standard output)', { id: first.record.id });
+  process.stdout.write(
+    [
+      '',
+      'First start: an admin key was created. It is shown this once (only its hash is stored):',
+      '',
+      `  ${first.key}`,
+      '',
+      `  Open the demo with it:  ${origin}/#key=${first.key}`,
+      `  Call the API with it:   curl -H 'authorization: Bearer ${first.key}' -H 'content-type: application/json' \\`,
+      `                            -d '{"query":"{ users(first: 3) { edges { node { id } } } }"}' ${origin}/graphql`,
+      '  More keys:              npm run cli -- keys create --role client --name my-frontend',
+      '',
+      '',
+    ].join('\n'),
+  );
+}
 
 /**
  * Resolves at the first SIGTERM or SIGINT (the drain starts); a second one exits at once (128 + signal

@@ -15,10 +15,33 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { JOB_ERROR_CODES, JOB_STATUSES, SAMPLERS } from '../vocabulary.js';
+import { JOB_ERROR_CODES, JOB_STATUSES, ROLES, SAMPLERS } from '../vocabulary.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+
+/**
+ * API keys: only a SHA-256 of each key is stored (keys are 256 random bits, so a fast hash is safe), with
+ * its role and, for a client key, the users it may serve (null: any). Keys are revoked, never deleted,
+ * so the jobs they started keep their owner.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    role: text('role', { enum: ROLES }).notNull(),
+    /** Hex SHA-256 of the whole key. */
+    keyHash: text('key_hash').notNull(),
+    /** The key's first characters, to recognise it in a list (never enough to use it). */
+    keyPrefix: text('key_prefix').notNull(),
+    /** External ids of the users a client key may serve; null: any user. */
+    users: text('users').array(),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [uniqueIndex('api_keys_hash_idx').on(table.keyHash)],
+);
 
 /** People who rate items, addressed outside by their external id. */
 export const users = pgTable('users', {
@@ -123,8 +146,11 @@ export const generationJobs = pgTable(
     createdAt: createdAt(),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+    /** The API key that started the job (null: authentication off, or before keys existed). */
+    apiKeyId: uuid('api_key_id').references(() => apiKeys.id),
   },
   (table) => [
+    index('generation_jobs_key_idx').on(table.apiKeyId, table.status),
     index('generation_jobs_user_idx').on(table.userId, table.createdAt),
     index('generation_jobs_status_idx').on(table.status),
     check('generation_jobs_count_positive', sql`${table.count} > 0`),

@@ -1,5 +1,7 @@
+import { type Principal } from '../services/access/principal.js';
 import { type Services } from '../services/index.js';
 import { type Loaders } from '../services/loaders.js';
+import { type Transport } from '../server/access.js';
 
 /** What every resolver receives, over HTTP and WebSocket alike. */
 export interface GatewayContext {
@@ -9,6 +11,10 @@ export interface GatewayContext {
   signal: AbortSignal;
   /** When the operation's time is up (ms since the epoch); Infinity for subscriptions. */
   deadline: number;
+  /** Who is calling (server/access.ts checks it at every root field; resolvers check ownership). */
+  principal: Principal;
+  /** How the operation arrived. */
+  transport: Transport;
   /** The HTTP request's id (`x-request-id`), in its log line. */
   requestId?: string;
 }
@@ -16,6 +22,14 @@ export interface GatewayContext {
 export function createContext(
   services: Services,
   scope: { signal: AbortSignal; deadline: number },
+  caller: { principal: Principal; transport: Transport },
 ): GatewayContext {
-  return { services, loaders: services.createLoaders(), signal: scope.signal, deadline: scope.deadline };
+  return {
+    services,
+    loaders: services.createLoaders(),
+    signal: scope.signal,
+    deadline: scope.deadline,
+    principal: caller.principal,
+    transport: caller.transport,
+  };
 }

@@ -1,5 +1,7 @@
 import { Arg, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
-import { BadUserInputError } from '../errors.js';
+import { BadUserInputError, ForbiddenError } from '../errors.js';
+import { mayReadJob } from '../services/access/principal.js';
+import { NOT_YOUR_JOB } from './generation.resolver.js';
 import { type ProgressEvent } from '../services/generation/events.js';
 import { type GatewayContext } from './context.js';
 import { GenerationProgress } from './types/generation-progress.type.js';
@@ -40,7 +42,8 @@ export class ProgressResolver {
       if (!Number.isInteger(args.every) || (args.every as number) < 1) {
         throw new BadUserInputError('every must be a positive integer');
       }
-      await gateway.services.generation.requireJob(args.job as string);
+      const job = await gateway.services.generation.requireJob(args.job as string);
+      if (!mayReadJob(gateway.principal, job)) throw new ForbiddenError(NOT_YOUR_JOB);
       return watchJob(gateway, args.job as string, args.every as number);
     },
   })

@@ -1,5 +1,6 @@
 import { Arg, Ctx, Float, ID, Int, Query, Resolver } from 'type-graphql';
 import { type RecommendationEntry } from '../services/recommendation.service.js';
+import { ownerKeyOf, roleOf } from '../services/access/principal.js';
 import { type GatewayContext } from './context.js';
 import { RecommendationReason, RecommendationSource } from './types/enums.js';
 import { GeneratedItem } from './types/generated-item.type.js';
@@ -37,12 +38,14 @@ export class RecommendationResolver {
         'the catalog item it replaces. 0 keeps the catalog answer unchanged.',
     })
     generatedShare: number | null | undefined,
-    @Ctx() { services }: GatewayContext,
+    @Ctx() { services, principal }: GatewayContext,
   ): Promise<RecommendationList> {
     const result = await services.recommendation.recommend(user, {
       includeGenerated,
       first,
       generatedShare: generatedShare ?? undefined,
+      // Analysts read: their answers never start the pool's job.
+      refill: roleOf(principal) === 'analyst' ? false : { apiKeyId: ownerKeyOf(principal) },
     });
     return {
       user: User.from(result.user),

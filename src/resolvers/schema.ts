@@ -1,5 +1,6 @@
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { ApiKeyResolver } from './api-key.resolver.js';
 import { EvaluationResolver } from './evaluation.resolver.js';
 import { GeneratedItemResolver } from './generated-item.resolver.js';
 import { GenerationResolver } from './generation.resolver.js';
@@ -20,6 +21,7 @@ export const resolvers = [
   ProgressResolver,
   ModelResolver,
   EvaluationResolver,
+  ApiKeyResolver,
 ] as const;
 
 /** Build the executable schema from the resolver classes. */

@@ -17,6 +17,8 @@ import {
 } from '../limits.js';
 import { createContext, type GatewayContext } from '../resolvers/context.js';
 import { type Services } from '../services/index.js';
+import { guardAccess } from './access.js';
+import { createAuthenticator } from './authenticate.js';
 import { createFormatError } from './format-error.js';
 import { graphqlHttpHandler } from './http-graphql.js';
 import { createObserver, observerPlugin } from './observe.js';
@@ -44,6 +46,10 @@ export interface GatewayOptions {
   maxConnections?: number;
   /** Browser origins allowed over HTTP and WebSocket; default: the gateway's own, and localhost. */
   origins?: OriginPolicy;
+  /** Authentication off: every caller acts as an admin (AUTH_DISABLED; local work only). */
+  authDisabled?: boolean;
+  /** Let mutations run over WebSocket (WS_MUTATIONS); default off: they run over HTTP only. */
+  webSocketMutations?: boolean;
 }
 
 export interface RunningGateway {
@@ -99,7 +105,11 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
  */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { services, database, logger } = options;
-  const schema = guardSchema(options.schema);
+  // The guard of limits and ids runs first, then the access table's check, then the resolver.
+  const schema = guardSchema(
+    guardAccess(options.schema, { webSocketMutations: options.webSocketMutations ?? false }),
+  );
+  const authenticator = createAuthenticator(services.apiKeys, { disabled: options.authDisabled ?? false });
   const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const httpServer = createServer({
     headersTimeout: HEADERS_TIMEOUT_MS,
@@ -115,6 +125,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { wsServer, cleanup: wsCleanup } = startWebSocketServer({
     httpServer,
     origins,
+    authenticator,
     schema,
     services,
     formatError,
@@ -161,7 +172,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   await apollo.start();
   const handleGraphql = graphqlHttpHandler(apollo, {
-    context: (scope, requestId) => ({ ...createContext(services, scope), requestId }),
+    context: async (scope, { requestId, authorization }) => ({
+      ...createContext(services, scope, {
+        principal: await authenticator.principal(authorization),
+        transport: 'http',
+      }),
+      requestId,
+    }),
     timeoutMs: queryTimeoutMs,
   });
   httpServer.on('request', (req, res) => {

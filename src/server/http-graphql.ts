@@ -56,7 +56,11 @@ function sendError(res: ServerResponse, status: number, message: string): void {
 export function graphqlHttpHandler<Context extends BaseContext>(
   apollo: ApolloServer<Context>,
   options: {
-    context: (scope: { signal: AbortSignal; deadline: number }, requestId: string) => Context;
+    /** The operation's context; `authorization` is the request's Authorization header. */
+    context: (
+      scope: { signal: AbortSignal; deadline: number },
+      request: { requestId: string; authorization: string | undefined },
+    ) => Context | Promise<Context>;
     timeoutMs: number;
   },
 ) {
@@ -94,7 +98,7 @@ export function graphqlHttpHandler<Context extends BaseContext>(
       const url = new URL(req.url ?? '/', 'http://localhost');
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search: url.search, body },
-        context: async () => options.context(scope, requestId),
+        context: async () => options.context(scope, { requestId, authorization: req.headers.authorization }),
       });
       for (const [key, value] of response.headers) res.setHeader(key, value);
       res.statusCode = response.status ?? 200;

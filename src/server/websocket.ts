@@ -10,6 +10,7 @@ import { createContext, type GatewayContext } from '../resolvers/context.js';
 import { type Services } from '../services/index.js';
 import { type createFormatError } from './format-error.js';
 import { type OperationObserver, rootFieldOf } from './observe.js';
+import { type Authenticator, authorizationOfPayload } from './authenticate.js';
 import { type OriginPolicy } from './origins.js';
 import { operationScope } from './operation-signal.js';
 import { prepareOperation } from './query-limits.js';
@@ -18,6 +19,8 @@ import { prepareOperation } from './query-limits.js';
 type SocketExtra = Record<string, unknown> & {
   socket: WebSocket;
   closed?: AbortController;
+  /** The connection payload's `authorization`, asked again at each operation. */
+  authorization?: string | undefined;
 };
 
 /** How often sockets are pinged; one that has not answered the previous ping is terminated. */
@@ -42,6 +45,8 @@ export function startWebSocketServer(options: {
   queryTimeoutMs: number;
   observer: OperationObserver;
   origins: OriginPolicy;
+  /** Who each operation's caller is, from the connection payload's `authorization`. */
+  authenticator: Authenticator;
 }): { wsServer: WebSocketServer; cleanup: Disposable } {
   const { schema, services, formatError, logger, observer } = options;
   const wsServer = new WebSocketServer({
@@ -59,13 +64,19 @@ export function startWebSocketServer(options: {
   const cleanup = useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
-      onConnect: (ctx) => {
+      onConnect: async (ctx) => {
         ctx.extra.closed = new AbortController();
+        // A key that does not work ends the connection (4403); no key at all gets a socket on which
+        // every operation answers UNAUTHENTICATED (introspection aside).
+        ctx.extra.authorization = authorizationOfPayload(ctx.connectionParams);
+        if (ctx.extra.authorization === undefined) return true;
+        const principal = await options.authenticator.principal(ctx.extra.authorization);
+        return principal.kind !== 'anonymous';
       },
       onClose: (ctx) => {
         ctx.extra.closed?.abort(new Error('the client closed the WebSocket'));
       },
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_PER_SOCKET) {
           return [
             new ResourceExhaustedError(
@@ -73,6 +84,9 @@ export function startWebSocketServer(options: {
             ),
           ];
         }
+        // Each operation asks again (cached for seconds): a key revoked while its socket is open stops
+        // starting operations.
+        const principal = await options.authenticator.principal(ctx.extra.authorization);
         const prepared = prepareOperation(schema, payload);
         const socketSignal = ctx.extra.closed?.signal ?? new AbortController().signal;
         const observed = observer.start('ws');
@@ -86,7 +100,7 @@ export function startWebSocketServer(options: {
           [socketSignal],
           prepared.kind === 'subscription' ? null : options.queryTimeoutMs,
         );
-        const context: GatewayContext = createContext(services, scope);
+        const context: GatewayContext = createContext(services, scope, { principal, transport: 'ws' });
         operations.set(operationKey(ctx.extra.socket, id), { finish: observed.finish, done: scope.done });
         return { ...prepared.args, contextValue: context };
       },

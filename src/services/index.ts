@@ -3,6 +3,7 @@ import { type Config, type DecoderSpec } from '../config.js';
 import { type Database } from '../db/client.js';
 import { type Logger } from '../lib/logger.js';
 import { type Denoiser, type DenoiseBatcher } from '../ml/index.js';
+import { ApiKeyService } from './access/api-keys.service.js';
 import { CatalogService } from './catalog.service.js';
 import { EvaluationService } from './evaluation/evaluation.service.js';
 import { generateWorld, worldOptions, type World } from '../world/index.js';
@@ -43,6 +44,8 @@ export interface Services {
   recommendation: RecommendationService;
   models: { listVersions(): Promise<ModelVersionRow[]> };
   evaluation: EvaluationService;
+  /** API keys: creation, revocation, and the principal of each request. */
+  apiKeys: ApiKeyService;
   /** Images of catalog and generated items (decoded once per item, then remembered). */
   images: ImageCache;
   /** Events between the parts of the gateway (in memory, or Redis pub/sub). */
@@ -188,6 +191,7 @@ export async function startServices(options: {
     recommendation: new RecommendationService(db, users, runtime, generation),
     models: { listVersions: () => listModelVersions(db) },
     evaluation,
+    apiKeys: new ApiKeyService(db),
     images: new ImageCache(createDecoder(config.IMAGE_DECODER)),
     bus,
     reconciler,

@@ -48,6 +48,11 @@ export interface RecommendOptions {
   generatedShare?: number | undefined;
   /** The logit margin a generated item must beat the displaced catalog item by (benchmarks vary it). */
   generatedMargin?: number | undefined;
+  /**
+   * Whether an empty pool starts a generation job, owned by this API key (null: no key, authentication
+   * off). Default true; false (an analyst's read) answers without starting anything.
+   */
+  refill?: { apiKeyId: string | null } | false | undefined;
 }
 
 /** By default generated items may take a fifth of the places: 2 of the first 10. */
@@ -117,8 +122,13 @@ export class RecommendationService {
           continue;
         generated.push({ score: active.model.verifier.probability(taste.factors, embedding), value: item });
       }
-      if (generated.length === 0 && generationEligibility(active, user.externalId, taste).available) {
-        pendingGeneration = await this.refill(user, active, taste);
+      const refill = options.refill ?? { apiKeyId: null };
+      if (
+        refill !== false &&
+        generated.length === 0 &&
+        generationEligibility(active, user.externalId, taste).available
+      ) {
+        pendingGeneration = await this.refill(user, active, taste, refill.apiKeyId);
       }
     }
     const slots = options.includeGenerated ? Math.round(share * first) : 0;
@@ -162,9 +172,14 @@ export class RecommendationService {
   }
 
   /** The pool's refill; a refusal (limits, a queue outage) leaves the answer without a pending job. */
-  private async refill(user: UserRecord, active: ActiveModel, taste: UserTaste): Promise<JobRecord | null> {
+  private async refill(
+    user: UserRecord,
+    active: ActiveModel,
+    taste: UserTaste,
+    apiKeyId: string | null,
+  ): Promise<JobRecord | null> {
     try {
-      return await this.generation.ensureGeneration(user, active, taste);
+      return await this.generation.ensureGeneration(user, active, taste, apiKeyId);
     } catch (error) {
       if (error instanceof AppError) return null;
       throw error;

@@ -44,8 +44,14 @@ export async function startTestGateway(
   { IMAGE_DECODER, ...config }: TestGatewayConfig = {},
   options: {
     wrapDenoiser?: (batcher: DenoiseBatcher) => Denoiser;
-    /** The gateway's own options (timeouts, caps). */
-    gateway?: Pick<GatewayOptions, 'queryTimeoutMs' | 'maxConnections' | 'origins'>;
+    /**
+     * The gateway's own options (timeouts, caps, access). Tests of other things run with authentication
+     * off and mutations allowed over WebSocket unless they say otherwise; the access tests turn both on.
+     */
+    gateway?: Pick<
+      GatewayOptions,
+      'queryTimeoutMs' | 'maxConnections' | 'origins' | 'authDisabled' | 'webSocketMutations'
+    >;
     /** Default: errors only, on stderr. */
     logger?: Logger;
   } = {},
@@ -69,6 +75,8 @@ export async function startTestGateway(
     logger,
     port: 0,
     host: '127.0.0.1',
+    authDisabled: true,
+    webSocketMutations: true,
     ...gatewayOptions,
   });
   const request = async <T, V>(document: TypedDocumentNode<T, V>, variables: V) => {

@@ -65,6 +65,7 @@ describe('ProgressFilter', () => {
     createdAt: new Date(0),
     startedAt: new Date(0),
     finishedAt: null,
+    apiKeyId: null,
   });
   const at = (seq: number, status: JobRecord['status'], step: number) => ({
     seq,

@@ -21,11 +21,14 @@ export type GenerationJobWrite = Pick<
   | 'verifierScale'
   | 'candidates'
   | 'seed'
->;
+> &
+  Partial<Pick<JobRecord, 'apiKeyId'>>;
 
-/** Unfinished jobs of one user and overall, against which a new job is admitted. */
+/** Unfinished jobs of one user, of one API key and overall, against which a new job is admitted. */
 export interface JobLimits {
   perUser: number;
+  /** Applies to jobs started with a key (`apiKeyId` set). */
+  perKey?: number;
   total: number;
 }
 
@@ -38,11 +41,13 @@ export async function insertJobWithinLimits(
   db: Database,
   job: GenerationJobWrite,
   limits: JobLimits,
-): Promise<{ job: JobRecord } | { refused: 'user' | 'total'; open: number }> {
+): Promise<{ job: JobRecord } | { refused: 'user' | 'key' | 'total'; open: number }> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${JOB_ADMISSION_LOCK})`);
-    const open = await countOpenJobs(tx as unknown as Database, job.userId);
+    const open = await countOpenJobs(tx as unknown as Database, job.userId, job.apiKeyId ?? null);
     if (open.user >= limits.perUser) return { refused: 'user' as const, open: open.user };
+    if (limits.perKey !== undefined && job.apiKeyId != null && open.key >= limits.perKey)
+      return { refused: 'key' as const, open: open.key };
     if (open.total >= limits.total) return { refused: 'total' as const, open: open.total };
     const [row] = await tx.insert(generationJobs).values(job).returning();
     if (row === undefined) throw new Error('job insert returned nothing');
@@ -66,12 +71,22 @@ export function findJobs(db: Database, ids: readonly string[]): Promise<JobRecor
     .where(inArray(generationJobs.id, [...ids]));
 }
 
-/** The user's newest job that has not finished, if any. */
-export async function findOpenJobForUser(db: Database, userId: number): Promise<JobRecord | undefined> {
+/** The user's newest job that has not finished and that this key started (any, without a key), if any. */
+export async function findOpenJobForUser(
+  db: Database,
+  userId: number,
+  apiKeyId: string | null = null,
+): Promise<JobRecord | undefined> {
   const [row] = await db
     .select()
     .from(generationJobs)
-    .where(and(eq(generationJobs.userId, userId), inArray(generationJobs.status, [...OPEN_STATUSES])))
+    .where(
+      and(
+        eq(generationJobs.userId, userId),
+        inArray(generationJobs.status, [...OPEN_STATUSES]),
+        apiKeyId === null ? undefined : eq(generationJobs.apiKeyId, apiKeyId),
+      ),
+    )
     .orderBy(desc(generationJobs.createdAt))
     .limit(1);
   return row;
@@ -185,16 +200,24 @@ export function listUserGeneratedItems(
     .limit(limit);
 }
 
-/** Unfinished jobs of one user, and overall. */
-export async function countOpenJobs(db: Database, userId: number): Promise<{ user: number; total: number }> {
+/** Unfinished jobs of one user, of one API key (0 without one), and overall. */
+export async function countOpenJobs(
+  db: Database,
+  userId: number,
+  apiKeyId: string | null = null,
+): Promise<{ user: number; key: number; total: number }> {
   const [row] = await db
     .select({
       total: count(),
       user: sql<number>`count(*) filter (where ${generationJobs.userId} = ${userId})`.mapWith(Number),
+      key:
+        apiKeyId === null
+          ? sql<number>`0`.mapWith(Number)
+          : sql<number>`count(*) filter (where ${generationJobs.apiKeyId} = ${apiKeyId})`.mapWith(Number),
     })
     .from(generationJobs)
     .where(inArray(generationJobs.status, [...OPEN_STATUSES]));
-  return { user: row?.user ?? 0, total: row?.total ?? 0 };
+  return { user: row?.user ?? 0, key: row?.key ?? 0, total: row?.total ?? 0 };
 }
 
 /** Jobs in one status (the metrics' queue depth). */

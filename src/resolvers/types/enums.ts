@@ -105,3 +105,15 @@ export enum EvaluationStatus {
   FAILED = 'failed',
 }
 registerEnumType(EvaluationStatus, { name: 'EvaluationStatus' });
+
+export enum ApiKeyRole {
+  CLIENT = 'client',
+  ANALYST = 'analyst',
+  ADMIN = 'admin',
+}
+registerEnumType(ApiKeyRole, {
+  name: 'ApiKeyRole',
+  description:
+    'CLIENT: recommend, rate, generate and watch its own jobs (optionally for its users only). ANALYST: ' +
+    'reads everything, verifier scores and evaluations. ADMIN: everything, including items and keys.',
+});

@@ -49,6 +49,8 @@ export interface GenerateRequest {
   steps?: number | null | undefined;
   sampler: SamplerKind;
   seed?: number | null | undefined;
+  /** The API key starting it, its owner (null with authentication off); counted against its quota. */
+  apiKeyId?: string | null | undefined;
 }
 
 export class GenerationService {
@@ -126,6 +128,7 @@ export class GenerationService {
       verifierScale,
       candidates,
       seed,
+      apiKeyId: request.apiKeyId ?? null,
     });
     // `create` has stored the row and announced it best-effort: nothing between the insert and here
     // can fail but the enqueue itself.
@@ -175,10 +178,16 @@ export class GenerationService {
   }
 
   /** The user's unfinished job, or a new one with the model's defaults (the pool's refill). */
-  async ensureGeneration(user: UserRecord, active: ActiveModel, taste: UserTaste): Promise<JobRecord> {
-    const open = await findOpenJobForUser(this.db, user.id);
+  async ensureGeneration(
+    user: UserRecord,
+    active: ActiveModel,
+    taste: UserTaste,
+    apiKeyId: string | null = null,
+  ): Promise<JobRecord> {
+    // A key's own open job: the pending job it is handed must be one it may watch.
+    const open = await findOpenJobForUser(this.db, user.id, apiKeyId);
     if (open !== undefined) return open;
-    return this.startFor(user, active, taste, { count: 4, sampler: 'ddim' });
+    return this.startFor(user, active, taste, { count: 4, sampler: 'ddim', apiKeyId });
   }
 
   async findJob(id: string): Promise<JobRecord | undefined> {

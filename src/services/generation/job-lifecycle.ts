@@ -10,7 +10,7 @@ import {
 } from '../../db/queries/jobs.js';
 import { ResourceExhaustedError } from '../../errors.js';
 import { type Logger } from '../../lib/logger.js';
-import { MAX_OPEN_JOBS, MAX_OPEN_JOBS_PER_USER } from '../../limits.js';
+import { MAX_OPEN_JOBS, MAX_OPEN_JOBS_PER_KEY, MAX_OPEN_JOBS_PER_USER } from '../../limits.js';
 import { type ItemRecord, type JobRecord } from '../../records.js';
 import { type JobErrorCode, type JobStatus } from '../../vocabulary.js';
 import { type EventBus, type ProgressEvent } from './events.js';
@@ -74,14 +74,18 @@ export class JobLifecycle {
   async create(job: GenerationJobWrite): Promise<JobRecord> {
     const admitted = await insertJobWithinLimits(this.db, job, {
       perUser: MAX_OPEN_JOBS_PER_USER,
+      perKey: MAX_OPEN_JOBS_PER_KEY,
       total: MAX_OPEN_JOBS,
     });
     if ('refused' in admitted) {
-      throw new ResourceExhaustedError(
-        admitted.refused === 'user'
-          ? `this user already has ${admitted.open} unfinished generation jobs (at most ${MAX_OPEN_JOBS_PER_USER}); wait or cancel one`
-          : `${admitted.open} generation jobs are waiting or running; try again later`,
-      );
+      const messages = {
+        user: `this user already has ${admitted.open} unfinished generation jobs (at most ${MAX_OPEN_JOBS_PER_USER}); wait or cancel one`,
+        key: `this API key already has ${admitted.open} unfinished generation jobs (at most ${MAX_OPEN_JOBS_PER_KEY}); wait or cancel one`,
+        total: `${admitted.open} generation jobs are waiting or running; try again later`,
+      };
+      throw new ResourceExhaustedError(messages[admitted.refused], {
+        extensions: { limit: admitted.refused },
+      });
     }
     // The row is written: a failed announce must not stop the caller from enqueueing it.
     await this.publish(progressEvent(admitted.job));
