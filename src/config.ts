@@ -44,6 +44,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(logLevels).default('info'),
   /** Turn authentication off: every caller acts as an admin (local work only; refused in production). */
   AUTH_DISABLED: booleanFlag.default(false),
+  /** The API key the CLI sends when it works through a gateway (`--gateway URL`). */
+  GATEWAY_API_KEY: z.string().min(1).optional(),
   /** Let mutations run over WebSocket too; off, they run over HTTP only (where CORS applies). */
   WS_MUTATIONS: booleanFlag.default(false),
   /**

@@ -10,6 +10,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   train: async () => (await import('./cli/train.js')).trainCommand,
   evaluate: async () => (await import('./cli/evaluate.js')).evaluateCommand,
   world: async () => (await import('./cli/world.js')).worldCommand,
+  keys: async () => (await import('./cli/keys.js')).keysCommand,
 };
 
 function usage(): string {

@@ -76,11 +76,16 @@ const READ = `query Read($id: ID!) { evaluationReport(id: $id) {
 async function viaGateway(
   url: string,
   request: EvaluationRequest,
+  apiKey: string | undefined,
 ): Promise<EvaluationReportView & { pageUrl: string }> {
+  const authorization = apiKey === undefined ? undefined : `Bearer ${apiKey}`;
   const post = async (query: string, variables: Record<string, unknown>) => {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        ...(authorization === undefined ? {} : { authorization }),
+      },
       body: JSON.stringify({ query, variables }),
     });
     const body = (await response.json()) as {
@@ -98,6 +103,7 @@ async function viaGateway(
       url: url.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
       retryAttempts: 0,
+      connectionParams: authorization === undefined ? {} : { authorization },
     });
     client.subscribe(
       { query: WATCH, variables: { report: started.id } },
@@ -176,7 +182,8 @@ export const evaluateCommand: CliCommand = {
     '  --verifier-scales   guidance_sweep: verifier guidance scales to try too',
     '  --seed N            (default 0)',
     '  --gateway URL       run it on a running gateway (its /graphql URL) instead of in this process;',
-    '                      needed beside `npm start` with the embedded database',
+    '                      needed beside `npm start` with the embedded database; it sends',
+    '                      GATEWAY_API_KEY (an analyst or admin key)',
     '',
     'Reports are stored; GraphQL: evaluationReports, evaluationReport(id); pages at /reports/:id.',
   ].join('\n'),
@@ -224,7 +231,7 @@ export const evaluateCommand: CliCommand = {
       seed: optionalInteger(flags.seed, 'seed'),
     };
     if (flags.gateway !== undefined) {
-      const view = await viaGateway(flags.gateway, request);
+      const view = await viaGateway(flags.gateway, request, config.GATEWAY_API_KEY);
       console.log(`${summarise(view)}\n  page: ${new URL(view.pageUrl, flags.gateway).toString()}`);
       if (view.status === 'failed') throw new Error(view.error ?? 'the evaluation failed');
       return;

@@ -43,6 +43,17 @@ export const apiKeys = pgTable(
   (table) => [uniqueIndex('api_keys_hash_idx').on(table.keyHash)],
 );
 
+/**
+ * Secrets every gateway on this database shares, made once by whichever starts first: `page-links` signs
+ * the links to report pages (a browser opening a link sends no Authorization header).
+ */
+export const gatewaySecrets = pgTable('gateway_secrets', {
+  name: text('name').primaryKey(),
+  /** 256 random bits, hex. */
+  secret: text('secret').notNull(),
+  createdAt: createdAt(),
+});
+
 /** People who rate items, addressed outside by their external id. */
 export const users = pgTable('users', {
   id: serial('id').primaryKey(),

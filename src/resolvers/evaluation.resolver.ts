@@ -96,10 +96,21 @@ export class EvaluationResolver {
   }
 
   @FieldResolver(() => [Chart], { description: 'The charts of the report (none until it succeeded).' })
-  charts(@Root() report: EvaluationReport): Chart[] {
-    return chartsFor(report.view).map((chart) => ({
-      ...chart,
-      url: `/reports/${report.id}/charts/${chart.name}.svg`,
-    }));
+  async charts(@Root() report: EvaluationReport, @Ctx() { services }: GatewayContext): Promise<Chart[]> {
+    return Promise.all(
+      chartsFor(report.view).map(async (chart) => ({
+        ...chart,
+        url: await services.pageLinks.sign(`/reports/${report.id}/charts/${chart.name}.svg`),
+      })),
+    );
+  }
+
+  @FieldResolver(() => String, {
+    description:
+      'The report page on this gateway (plain HTML), with its access token: a browser opens it without a key ' +
+      'for 24 hours.',
+  })
+  pageUrl(@Root() report: EvaluationReport, @Ctx() { services }: GatewayContext): Promise<string> {
+    return services.pageLinks.sign(`/reports/${report.id}`);
   }
 }

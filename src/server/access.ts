@@ -164,3 +164,24 @@ export function guardAccess(
   }
   return schema;
 }
+
+/** The access table as the README shows it (tests/e2e/access.test.ts checks the README holds exactly this). */
+export function accessTableMarkdown(table: AccessTable = ACCESS_TABLE): string {
+  const mark = (access: FieldAccess, role: Role) => (access.roles.includes(role) ? 'yes' : '—');
+  const rows = Object.entries(table)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([coordinate, access]) => {
+      const notes = [
+        access.userArg === undefined
+          ? null
+          : `a client key bound to users: only those (\`${access.userArg}\`)`,
+        access.note ?? null,
+      ].filter((note): note is string => note !== null);
+      return `| \`${coordinate}\` | ${mark(access, 'client')} | ${mark(access, 'analyst')} | ${mark(access, 'admin')} | ${notes.join('; ')} |`;
+    });
+  return [
+    '| Field | client | analyst | admin | Also |',
+    '| ----- | ------ | ------- | ----- | ---- |',
+    ...rows,
+  ].join('\n');
+}

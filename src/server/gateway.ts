@@ -72,19 +72,43 @@ function sendHtml(res: ServerResponse, status: number, html: string, type = 'tex
   res.end(html);
 }
 
-/** `/reports` (the latest reports), `/reports/:id` (a report's page), `/reports/:id/charts/:name.svg`. */
-async function serveReports(path: string, services: Services, res: ServerResponse): Promise<void> {
-  if (path === '/reports' || path === '/reports/') {
-    return sendHtml(res, 200, reportIndexPage(await services.evaluation.list({}, 50)));
+/**
+ * `/reports` (the latest reports), `/reports/:id` (a report's page), `/reports/:id/charts/:name.svg`:
+ * each needs the access token of a signed link (`pageUrl`, a chart's `url`, the links on these pages),
+ * unless authentication is off.
+ */
+async function serveReports(
+  url: URL,
+  services: Services,
+  res: ServerResponse,
+  authDisabled: boolean,
+): Promise<void> {
+  const path = url.pathname === '/reports/' ? '/reports' : url.pathname;
+  const links = services.pageLinks;
+  if (!authDisabled && !(await links.verify(path, url.searchParams.get('access')))) {
+    return sendHtml(res, 401, unauthorizedPage());
+  }
+  const sign = (target: string) => (authDisabled ? Promise.resolve(target) : links.sign(target));
+  if (path === '/reports') {
+    const reports = await services.evaluation.list({}, 50);
+    const hrefs = new Map(
+      await Promise.all(reports.map(async (r) => [r.id, await sign(`/reports/${r.id}`)] as const)),
+    );
+    return sendHtml(res, 200, reportIndexPage(reports, { hrefs }));
   }
   const match = /^\/reports\/([0-9a-f-]{36})(?:\/charts\/([a-z0-9-]{1,64})\.svg)?$/.exec(path);
   const view = match === null ? undefined : await services.evaluation.find(match[1]!);
   if (match === null || view === undefined) return sendHtml(res, 404, notFoundPage());
   const charts = chartsFor(view);
-  if (match[2] === undefined) return sendHtml(res, 200, reportPage(view, charts, {}));
+  if (match[2] === undefined)
+    return sendHtml(res, 200, reportPage(view, charts, { indexHref: await sign('/reports') }));
   const chart = charts.find((candidate) => candidate.name === match[2]);
   if (chart === undefined) return sendHtml(res, 404, notFoundPage());
   return sendHtml(res, 200, chart.svg, 'image/svg+xml');
+}
+
+function unauthorizedPage(): string {
+  return '<!doctype html><html lang="en"><meta charset="utf-8"><title>Link needed</title><p>Report pages open from the links the API hands out (<code>pageUrl</code>, valid for 24 hours). Ask the API for the report again for a fresh link.</p></html>';
 }
 
 function notFoundPage(): string {
@@ -109,7 +133,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const schema = guardSchema(
     guardAccess(options.schema, { webSocketMutations: options.webSocketMutations ?? false }),
   );
-  const authenticator = createAuthenticator(services.apiKeys, { disabled: options.authDisabled ?? false });
+  const authDisabled = options.authDisabled ?? false;
+  const authenticator = createAuthenticator(services.apiKeys, { disabled: authDisabled });
   const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const httpServer = createServer({
     headersTimeout: HEADERS_TIMEOUT_MS,
@@ -188,7 +213,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (await serveWeb(req, res, path)) return; // `/`, `/web/*`, GraphiQL for a browser's GET /graphql
       if (path === '/graphql') return handleGraphql(req, res);
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
-      if (path === '/reports' || path.startsWith('/reports/')) return serveReports(path, services, res);
+      if (path === '/reports' || path.startsWith('/reports/'))
+        return serveReports(new URL(req.url ?? '/', 'http://localhost'), services, res, authDisabled);
       if (path === '/metrics') {
         res.setHeader('content-type', metricsRegistry.contentType);
         res.end(await metricsRegistry.metrics());

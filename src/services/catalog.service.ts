@@ -11,6 +11,7 @@ import {
 import { BadUserInputError, NotFoundError } from '../errors.js';
 import { MAX_ITEMS_PER_UPSERT, MAX_TITLE_LENGTH, MAX_URL_LENGTH } from '../limits.js';
 import { assertEmbedding } from './embedding.js';
+import { imageUrlProblem } from '../lib/image-url.js';
 import { quote, textProblem } from '../lib/text.js';
 import { checkFirst, decodeCursor, type Page, type PageArgs, toPage } from './pagination.js';
 import { checkExternalId } from './users.service.js';
@@ -49,6 +50,8 @@ export class CatalogService {
         const problem = text == null ? null : textProblem(text);
         if (problem !== null) throw new BadUserInputError(`items[${index}]: ${field} ${problem}`);
       }
+      const urlProblem = input.imageUrl == null ? null : imageUrlProblem(input.imageUrl);
+      if (urlProblem !== null) throw new BadUserInputError(`items[${index}]: imageUrl ${urlProblem}`);
     });
     const written = await this.db.transaction(async (tx) => {
       const tdb = tx as unknown as Database;

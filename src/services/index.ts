@@ -4,6 +4,7 @@ import { type Database } from '../db/client.js';
 import { type Logger } from '../lib/logger.js';
 import { type Denoiser, type DenoiseBatcher } from '../ml/index.js';
 import { ApiKeyService } from './access/api-keys.service.js';
+import { PageLinks } from './access/page-links.js';
 import { CatalogService } from './catalog.service.js';
 import { EvaluationService } from './evaluation/evaluation.service.js';
 import { generateWorld, worldOptions, type World } from '../world/index.js';
@@ -46,6 +47,8 @@ export interface Services {
   evaluation: EvaluationService;
   /** API keys: creation, revocation, and the principal of each request. */
   apiKeys: ApiKeyService;
+  /** Signed links to report pages (a browser opening a link sends no key). */
+  pageLinks: PageLinks;
   /** Images of catalog and generated items (decoded once per item, then remembered). */
   images: ImageCache;
   /** Events between the parts of the gateway (in memory, or Redis pub/sub). */
@@ -192,6 +195,7 @@ export async function startServices(options: {
     models: { listVersions: () => listModelVersions(db) },
     evaluation,
     apiKeys: new ApiKeyService(db),
+    pageLinks: new PageLinks(db),
     images: new ImageCache(createDecoder(config.IMAGE_DECODER)),
     bus,
     reconciler,

@@ -62,10 +62,4 @@ export function attributeTitle(codes: AttributeCodes): string {
   return `${head} - ${texture} ground - ${lighting}`;
 }
 
-/** A `world:` URL naming the configuration; the decoder renders it. */
-export function attributeUrl(codes: AttributeCodes): string {
-  const v = attributeValues(codes);
-  return `world:${ATTRIBUTES.map((attribute) => v[attribute.name]).join('/')}`;
-}
-
 export const ATTRIBUTE_VALUE_TOTAL = ATTRIBUTES.reduce((sum, attribute) => sum + attribute.values.length, 0);

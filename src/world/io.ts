@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { encodeNpy } from '../lib/npy.js';
-import { attributeTitle, attributeUrl, ATTRIBUTES } from './attributes.js';
+import { attributeTitle, ATTRIBUTES } from './attributes.js';
 import { type GeneratedWorld } from './generate.js';
 import { formatTruth, truthFromGenerated, type TruthFile, worldFromTruth } from './truth.js';
 import { type World } from './types.js';
@@ -21,7 +21,9 @@ function itemsCsv(generated: GeneratedWorld): string {
   const n = ATTRIBUTES.length;
   generated.itemIds.forEach((id, i) => {
     const codes = generated.itemCodes.subarray(i * n, (i + 1) * n);
-    lines.push(`${csvField(id)},${csvField(attributeTitle(codes))},${csvField(attributeUrl(codes))}`);
+    // No image URL: the world's pictures are drawn from embeddings (IMAGE_DECODER=world:...), and image
+    // URLs are http, https or data:image only.
+    lines.push(`${csvField(id)},${csvField(attributeTitle(codes))},`);
   });
   return `${lines.join('\n')}\n`;
 }

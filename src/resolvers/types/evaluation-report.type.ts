@@ -181,7 +181,10 @@ export class Chart {
   name!: string;
   @Field(() => String)
   title!: string;
-  @Field(() => String, { description: 'Path of the SVG on this gateway: /reports/:id/charts/:name.svg.' })
+  @Field(() => String, {
+    description:
+      'Path of the SVG on this gateway, /reports/:id/charts/:name.svg, with its access token (valid 24 hours).',
+  })
   url!: string;
   @Field(() => String, { description: 'The SVG document.' })
   svg!: string;
@@ -223,9 +226,6 @@ export class EvaluationReport {
   oracle!: OracleFigures | null;
   @Field(() => Float, { nullable: true })
   samplingSeconds!: number | null;
-  @Field(() => String, { description: 'The report page on this gateway (plain HTML).' })
-  pageUrl!: string;
-
   /** The view it was made from (charts are drawn from it). */
   view!: EvaluationReportView;
 
@@ -249,7 +249,6 @@ export class EvaluationReport {
       topicPrecision: results.topicPrecision ?? null,
       oracle: results.oracle ?? null,
       samplingSeconds: results.samplingSeconds ?? null,
-      pageUrl: `/reports/${view.id}`,
       view,
     });
   }

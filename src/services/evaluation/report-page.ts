@@ -74,6 +74,8 @@ code { font-size: 0.9em; }
 export interface ReportPageOptions {
   /** How to name the model version, e.g. "v3 (2026-11-20, active)"; default "#<id>". */
   modelVersionLabel?: string;
+  /** The link to the list of reports (signed by the gateway); default `/reports`. */
+  indexHref?: string;
 }
 
 function page(title: string, body: string, refreshSeconds?: number): string {
@@ -357,7 +359,7 @@ export function reportPage(
   const results = report.results ?? {};
 
   let body =
-    '<p class="nav"><a href="/reports">\u2190 all evaluation reports</a></p>' +
+    `<p class="nav"><a href="${escapeHtml(options.indexHref ?? '/reports')}">\u2190 all evaluation reports</a></p>` +
     `<h1>${escapeHtml(kindTitle(report.kind))}</h1>` +
     '<dl class="meta">' +
     `<dt>status</dt><dd>${statusHtml(report.status)}</dd>` +
@@ -449,6 +451,8 @@ export function reportSummary(report: EvaluationReportView): string {
 export interface ReportIndexOptions {
   /** Labels of model versions by id; default "#<id>". */
   modelVersionLabels?: ReadonlyMap<number, string>;
+  /** Each report's link by id (signed by the gateway); default `/reports/:id`. */
+  hrefs?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -466,7 +470,7 @@ export function reportIndexPage(reports: EvaluationReportView[], options: Report
       '<th scope="col">created</th><th scope="col">finished</th><th scope="col">summary</th></tr></thead><tbody>' +
       reports
         .map((r) => {
-          const href = `/reports/${encodeURIComponent(r.id)}`;
+          const href = options.hrefs?.get(r.id) ?? `/reports/${encodeURIComponent(r.id)}`;
           const version = options.modelVersionLabels?.get(r.modelVersionId) ?? `#${r.modelVersionId}`;
           return (
             `<tr><td><a href="${escapeHtml(href)}">${escapeHtml(kindTitle(r.kind))}</a><br><code class="note">${escapeHtml(r.id)}</code></td>` +

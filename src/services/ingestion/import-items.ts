@@ -3,6 +3,7 @@ import { type Database } from '../../db/client.js';
 import { claimCatalogDim, type ItemWrite, upsertItemRows } from '../../db/queries/items.js';
 import { NpyRowReader } from '../../lib/npy.js';
 import { type ProgressListener } from '../../lib/progress.js';
+import { imageUrlProblem } from '../../lib/image-url.js';
 import { quote, textProblem } from '../../lib/text.js';
 import { MAX_EMBEDDING_DIM, MAX_TITLE_LENGTH, MAX_URL_LENGTH } from '../../limits.js';
 import { embeddingProblem } from '../embedding.js';
@@ -113,6 +114,8 @@ export async function importItems(db: Database, options: ImportItemsOptions): Pr
           const problem = textProblem(text);
           if (problem !== null) throw new ImportError(file, record.line, `${name} ${problem}`);
         }
+        const urlProblem = imageUrl === '' ? null : imageUrlProblem(imageUrl);
+        if (urlProblem !== null) throw new ImportError(file, record.line, `image_url ${urlProblem}`);
         batch.push({
           externalId,
           title: title === '' ? null : title,
