@@ -16,14 +16,16 @@ describe('origins on HTTP and WebSocket', () => {
   let gateway: TestGateway;
   const allowed = 'https://app.example.com';
   const foreign = 'https://evil.example';
+  let key: string;
 
   beforeAll(async () => {
     database = await testDatabases[0]!.open();
     gateway = await startTestGateway(
       database,
       {},
-      { gateway: { origins: originPolicy({ origins: [allowed], development: false }) } },
+      { gateway: { origins: originPolicy({ origins: [allowed], development: false }), authDisabled: false } },
     );
+    key = (await gateway.services.apiKeys.create({ name: 'analyst page', role: 'analyst' })).key;
   });
   afterAll(async () => {
     await gateway?.stop();
@@ -42,16 +44,19 @@ describe('origins on HTTP and WebSocket', () => {
   const post = (origin: string | undefined) =>
     fetch(gateway.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(origin === undefined ? {} : { origin }) },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${key}`,
+        ...(origin === undefined ? {} : { origin }),
+      },
       body: JSON.stringify({ query: '{ users(first: 1) { totalCount } }' }),
     });
   const upgrade = (origin: string | undefined) =>
     new Promise<number>((resolve) => {
-      const socket = new WebSocket(
-        gateway.wsUrl,
-        'graphql-transport-ws',
-        origin === undefined ? {} : { origin },
-      );
+      const socket = new WebSocket(gateway.wsUrl, 'graphql-transport-ws', {
+        headers: { authorization: `Bearer ${key}` },
+        ...(origin === undefined ? {} : { origin }),
+      });
       socket.once('open', () => {
         socket.close();
         resolve(101);
@@ -60,7 +65,7 @@ describe('origins on HTTP and WebSocket', () => {
       socket.once('error', () => resolve(-1));
     });
 
-  it('refuses a foreign origin: no CORS grant, its preflight 403, its WebSocket 403', async () => {
+  it('refuses a foreign origin even with a valid key: no CORS grant, its preflight 403, its WebSocket 403', async () => {
     const refused = await preflight(foreign);
     expect(refused.status).toBe(403);
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
@@ -73,7 +78,10 @@ describe('origins on HTTP and WebSocket', () => {
     expect(granted.status).toBe(204);
     expect(granted.headers.get('access-control-allow-origin')).toBe(allowed);
     expect(granted.headers.get('access-control-allow-methods')).toMatch(/POST/);
-    expect((await post(allowed)).headers.get('access-control-allow-origin')).toBe(allowed);
+    const answer = await post(allowed);
+    expect(answer.headers.get('access-control-allow-origin')).toBe(allowed);
+    // The key works from the allowed page: the answer is data, not an error.
+    expect(await answer.json()).toEqual({ data: { users: { totalCount: 0 } } });
     expect(await upgrade(allowed)).toBe(101);
     const own = `http://127.0.0.1:${gateway.port}`;
     expect((await post(own)).headers.get('access-control-allow-origin')).toBe(own);

@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseHandle } from '../../src/db/client.js';
+import { testDatabases } from '../helpers/databases.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+/**
+ * Report pages are analysts' data: a browser opening one sends no key, so the API hands out signed links
+ * (pageUrl, chart urls), and the pages refuse anything else with 401.
+ */
+describe('report pages with authentication on', () => {
+  let database: DatabaseHandle;
+  let gateway: TestGateway;
+  const get = (path: string) => fetch(new URL(path, gateway.url));
+
+  beforeAll(async () => {
+    database = await testDatabases[0]!.open();
+    gateway = await startTestGateway(database, {}, { gateway: { authDisabled: false } });
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+    await database?.close();
+  });
+
+  it('refuses unsigned, tampered and misdirected links with 401 and no data', async () => {
+    const unknown = '/reports/00000000-0000-0000-0000-000000000000';
+    for (const path of ['/reports', '/reports/', unknown, `${unknown}/charts/null-distribution.svg`]) {
+      const answer = await get(path);
+      expect(answer.status).toBe(401);
+      expect(await answer.text()).toMatch(/pageUrl/);
+    }
+    const signedIndex = await gateway.services.pageLinks.sign('/reports');
+    const access = new URL(signedIndex, 'http://x').searchParams.get('access')!;
+    // The index's token does not open a report, and a changed signature opens nothing.
+    expect((await get(`${unknown}?access=${access}`)).status).toBe(401);
+    expect((await get(`/reports?access=${access.slice(0, -1)}0`)).status).toBe(401);
+  });
+
+  it('opens signed links: the index, and a report that does not exist is 404, not 401', async () => {
+    const index = await get(await gateway.services.pageLinks.sign('/reports'));
+    expect(index.status).toBe(200);
+    expect(await index.text()).toMatch(/No evaluation reports yet/);
+    const missing = await get(
+      await gateway.services.pageLinks.sign('/reports/00000000-0000-0000-0000-000000000000'),
+    );
+    expect(missing.status).toBe(404);
+  });
+});

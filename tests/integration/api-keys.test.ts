@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseHandle } from '../../src/db/client.js';
+import { ApiKeyService } from '../../src/services/access/api-keys.service.js';
+import { PAGE_LINK_TTL_MS, PageLinks } from '../../src/services/access/page-links.js';
+import { testDatabases } from '../helpers/databases.js';
+
+describe.each(testDatabases)('API keys and signed page links on $name', (engine) => {
+  let database: DatabaseHandle;
+  let keys: ApiKeyService;
+
+  beforeAll(async () => {
+    database = await engine.open();
+    keys = new ApiKeyService(database.db);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('makes one first admin key however many gateways start at once, and none after', async () => {
+    const attempts = await Promise.all(
+      Array.from({ length: 4 }, () => new ApiKeyService(database.db).createFirstAdminKey()),
+    );
+    const made = attempts.filter((attempt) => attempt !== null);
+    expect(made).toHaveLength(1);
+    expect(made[0]?.record.role).toBe('admin');
+    await keys.revoke(made[0]!.record.id);
+    // A revoked key still counts: a restart never prints a new admin key.
+    expect(await keys.createFirstAdminKey()).toBeNull();
+  });
+
+  it('stores only a hash and a short prefix, and authenticates the key it showed', async () => {
+    const { key, record } = await keys.create({ name: 'web', role: 'client', users: ['u-1', 'u-2', 'u-1'] });
+    expect(key).toMatch(/^rbk_[A-Za-z0-9_-]{43}$/);
+    expect(record.keyHash).not.toContain(key.slice(4));
+    expect(record.keyPrefix).toBe(key.slice(0, 10));
+    expect(record.users).toEqual(['u-1', 'u-2']);
+    const principal = await keys.authenticate(key);
+    expect(principal).toMatchObject({ kind: 'key', role: 'client', keyId: record.id, name: 'web' });
+    expect(principal.kind === 'key' && [...(principal.users ?? [])]).toEqual(['u-1', 'u-2']);
+    expect((await keys.list()).map((listed) => listed.id)).toContain(record.id);
+  });
+
+  it('answers nobody, with the reason, for malformed, unknown and revoked keys', async () => {
+    expect(await keys.authenticate('hunter2')).toMatchObject({ kind: 'anonymous', problem: /malformed/ });
+    expect(await keys.authenticate(`rbk_${'A'.repeat(43)}`)).toMatchObject({
+      kind: 'anonymous',
+      problem: /unknown or was revoked/,
+    });
+    const { key, record } = await keys.create({ name: 'short-lived', role: 'analyst' });
+    expect((await keys.authenticate(key)).kind).toBe('key'); // now cached
+    const revoked = await keys.revoke(record.id);
+    expect(revoked.revokedAt).toBeInstanceOf(Date);
+    // The revoking service forgets its cache: the key stops at once, not after the cache's 10 s.
+    expect(await keys.authenticate(key)).toMatchObject({ kind: 'anonymous' });
+    // Revoking again keeps the first time.
+    expect((await keys.revoke(record.id)).revokedAt).toEqual(revoked.revokedAt);
+  });
+
+  it('refuses bad key requests with BAD_USER_INPUT', async () => {
+    const refused = (request: Parameters<ApiKeyService['create']>[0]) =>
+      expect(keys.create(request)).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    await refused({ name: '', role: 'client' });
+    await refused({ name: 'x'.repeat(101), role: 'client' });
+    await refused({ name: 'nul\u0000', role: 'client' });
+    await refused({ name: 'root', role: 'root' as 'admin' });
+    await refused({ name: 'bound analyst', role: 'analyst', users: ['u-1'] });
+    await refused({ name: 'no users', role: 'client', users: [] });
+    await refused({ name: 'bad user', role: 'client', users: ['a b'] });
+    await expect(keys.revoke('not-a-uuid')).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+  });
+
+  it('signs report links that only work for their path and until they expire', async () => {
+    const links = new PageLinks(database.db);
+    const now = Date.UTC(2026, 10, 26);
+    const signed = await links.sign('/reports/abc', now);
+    const access = new URL(signed, 'http://x').searchParams.get('access');
+    expect(await links.verify('/reports/abc', access, now)).toBe(true);
+    // Another gateway on the same database shares the secret.
+    expect(await new PageLinks(database.db).verify('/reports/abc', access, now)).toBe(true);
+    expect(await links.verify('/reports/abd', access, now)).toBe(false);
+    expect(await links.verify('/reports/abc', access, now + PAGE_LINK_TTL_MS + 1_000)).toBe(false);
+    const tampered = access!.replace(/^\d+/, (expires) => String(Number(expires) + 3600));
+    expect(await links.verify('/reports/abc', tampered, now)).toBe(false);
+    expect(await links.verify('/reports/abc', null, now)).toBe(false);
+    expect(await links.verify('/reports/abc', 'garbage', now)).toBe(false);
+  });
+});
