@@ -158,9 +158,11 @@ export function guardAccess(
   if (extra.length > 0) throw new Error(`access rules for fields the schema lacks: ${extra.join(', ')}`);
   for (const { coordinate, field } of fields) {
     const access = table[coordinate] as FieldAccess;
+    // A subscription is checked when it subscribes, and at its resolver too: sent over HTTP it runs as a
+    // query, and the answer to a caller without a key must not depend on the transport.
     if (field.subscribe !== undefined)
       field.subscribe = guarded(field.subscribe, coordinate, access, options);
-    else field.resolve = guarded(field.resolve ?? defaultFieldResolver, coordinate, access, options);
+    field.resolve = guarded(field.resolve ?? defaultFieldResolver, coordinate, access, options);
   }
   return schema;
 }
