@@ -1,18 +1,25 @@
 // The page at `/`: pick a user, see what they liked, what the gateway recommends (catalog and generated
 // items, each with its score and reason), generate new items while watching the denoising live, and read
-// the latest evaluation reports. Plain DOM, no framework; everything goes through the public GraphQL API.
+// the latest evaluation reports. Plain DOM, no framework; everything goes through the public GraphQL API
+// with the API key stored in this browser (web/key.ts): from a `/#key=...` link, or pasted in the form the
+// page shows when it has none or the gateway refuses it.
 import './style.css';
 import {
   ApiError,
   type CatalogItem,
   CANCEL,
+  changeKey,
   GENERATE,
   type GenerateData,
   type GeneratedItem,
   gql,
+  isForbidden,
+  isUnauthenticated,
   JOB_ITEMS,
   type JobItemsData,
+  type KeyRole,
   picturesQuery,
+  probeAccess,
   probeSchema,
   type Progress,
   progressSubscription,
@@ -33,6 +40,7 @@ import {
   USERS,
   type UsersData,
 } from './api.js';
+import { cleanKey, KEY_FORMAT, keyLabel, storedKey, takeKeyFromFragment } from './key.js';
 
 // ---- DOM helpers ----
 
@@ -66,9 +74,12 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const when = (iso: string) => new Date(iso).toLocaleString();
 
 function errorText(error: unknown): string {
+  if (isForbidden(error)) return `Not with this API key: ${error.message} (FORBIDDEN)`;
   if (error instanceof ApiError && error.code !== undefined) return `${error.message} (${error.code})`;
   return error instanceof Error ? error.message : String(error);
 }
+
+const codeOf = (error: unknown) => (error instanceof ApiError ? error.code : undefined);
 
 /** Same-origin and data: pictures only: the page fetches nothing from elsewhere (and its CSP says so). */
 function pictureUrl(item: CatalogItem | GeneratedItem): string | undefined {
@@ -115,18 +126,123 @@ let watchedJob: string | undefined;
 /** The watch now shown: a watch replaced by another (or by a user change) updates nothing more. */
 let currentWatch: symbol | undefined;
 let tab: 'user' | 'analyst' = 'user';
+/** The role the stored key seems to have; undefined until the gateway took it. */
+let role: KeyRole | undefined;
+/** Bumped at each (re)start with a key and each refusal: answers for an earlier key are dropped. */
+let session = 0;
 
-function setStatus(message: string, kind: 'info' | 'error' = 'info'): void {
+function setStatus(message: string, kind: 'info' | 'error' = 'info', code?: string): void {
   const status = byId('status');
   status.textContent = message;
   status.className = kind;
+  if (code === undefined) delete status.dataset.code;
+  else status.dataset.code = code;
+}
+
+/**
+ * Show an error where it happened (the status line unless `show` says where), except one that says
+ * the key is missing or unknown: then the page asks for a key instead of showing data.
+ */
+function showError(
+  error: unknown,
+  show: (text: string) => void = (text) => setStatus(text, 'error', codeOf(error)),
+): void {
+  if (isUnauthenticated(error)) askForKey(error.message);
+  else show(errorText(error));
+}
+
+// ---- The API key ----
+
+/** Hide every answer and ask for a key; `problem` says why the gateway refused the stored one. */
+function askForKey(problem?: string): void {
+  session += 1;
+  role = undefined;
+  clearData();
+  const key = storedKey();
+  byId('key-problem').textContent =
+    problem === undefined
+      ? ''
+      : // The gateway's message also tells API clients how to send a key: the form is how, here.
+        `The gateway refused ${key === undefined ? 'the request' : `the key ${keyLabel(key)}`}: ${problem.replace(/: send .*$/, '')}.`;
+  byId('key-panel').hidden = false;
+  byId('key-status').hidden = true;
+  for (const name of ['user', 'analyst'] as const) byId(`tab-${name}`).hidden = true;
+  byId<HTMLInputElement>('key-input').focus();
+}
+
+/** Forget what the previous key showed: users, recommendations, a watched job, reports. */
+function clearData(): void {
+  generation += 1;
+  currentUser = undefined;
+  resetGeneration();
+  byId('liked-grid').replaceChildren();
+  byId('liked-title').textContent = 'Liked';
+  byId('recommendations-grid').replaceChildren();
+  byId('recommendations-note').textContent = '';
+  byId('user-summary').textContent = '';
+  const select = byId<HTMLSelectElement>('user');
+  select.replaceChildren(h('option', {}, 'loading…'));
+  select.disabled = true;
+  byId('user-pick').hidden = false;
+  byId('user-form').hidden = true;
+  byId<HTMLButtonElement>('generate').disabled = true;
+  byId('generate-note').textContent = '';
+  byId('reports').replaceChildren();
+  setStatus('');
+}
+
+/** Start (again) with the stored key: check it (and learn its role), then load the open tab and the users. */
+async function load(): Promise<void> {
+  session += 1;
+  const mine = session;
+  role = undefined;
+  clearData();
+  const key = storedKey();
+  if (key === undefined) return askForKey();
+  setStatus('Checking the API key…');
+  let seen: KeyRole;
+  try {
+    seen = await probeAccess();
+  } catch (error) {
+    if (mine !== session) return;
+    if (isUnauthenticated(error)) askForKey(error.message);
+    else setStatus(`The gateway did not answer: ${errorText(error)}`, 'error');
+    return;
+  }
+  if (mine !== session) return;
+  role = seen;
+  byId('key-panel').hidden = true;
+  byId('key-problem').textContent = '';
+  const status = byId('key-status');
+  status.hidden = false;
+  status.dataset.role = seen;
+  byId('key-role').textContent = `${seen} key ${keyLabel(key)}`;
+  setStatus('');
+  showTab(tab);
+  try {
+    features = await probeSchema();
+    if (mine !== session) return;
+    await loadUsers(mine);
+  } catch (error) {
+    if (mine === session)
+      showError(error, (text) => setStatus(`The gateway did not answer: ${text}`, 'error'));
+  }
 }
 
 // ---- Users ----
 
-async function loadUsers(): Promise<void> {
+async function loadUsers(mine: number): Promise<void> {
   const select = byId<HTMLSelectElement>('user');
-  const { users } = await gql<UsersData>(USERS);
+  // A client key may not list users (Query.users is for analysts and admins): it names one it serves.
+  if (role === 'client') return askForUserId();
+  let users: UsersData['users'];
+  try {
+    ({ users } = await gql<UsersData>(USERS));
+  } catch (error) {
+    if (mine === session && isForbidden(error)) return askForUserId();
+    throw error;
+  }
+  if (mine !== session) return;
   select.replaceChildren(
     h('option', { value: '' }, `choose one of ${users.totalCount} users`),
     ...users.edges.map(({ node }) =>
@@ -142,6 +258,19 @@ async function loadUsers(): Promise<void> {
     await selectUser(pick);
   } else {
     setStatus('The catalog has no users yet: create some with createUser and rateItem.');
+  }
+}
+
+/** Instead of the list of users: a field for the id of one (the fragment's, if it names one, is shown). */
+async function askForUserId(): Promise<void> {
+  byId('user-pick').hidden = true;
+  byId('user-form').hidden = false;
+  const wanted = userFromHash();
+  if (wanted !== undefined) {
+    byId<HTMLInputElement>('user-id').value = wanted;
+    await selectUser(wanted);
+  } else {
+    setStatus('This key may not list the users (a client key): type the id of a user it serves.');
   }
 }
 
@@ -170,13 +299,17 @@ async function selectUser(user: string): Promise<void> {
     if (info === null) throw new ApiError(`no user ${user}`);
     byId('user-summary').textContent = `${info.ratingCount} ratings, ${info.likedCount} liked`;
     const button = byId<HTMLButtonElement>('generate');
-    button.disabled = !info.generation.available;
-    byId('generate-note').textContent = info.generation.available
-      ? ''
-      : (info.generation.message ?? `cannot generate (${info.generation.reason ?? 'unknown'})`);
+    // generate is for client and admin keys (ACCESS_TABLE): an analyst's key reads, it does not generate.
+    const mayGenerate = role !== 'analyst';
+    button.disabled = !mayGenerate || !info.generation.available;
+    byId('generate-note').textContent = !mayGenerate
+      ? 'An analyst key does not generate: that takes a client or admin key.'
+      : info.generation.available
+        ? ''
+        : (info.generation.message ?? `cannot generate (${info.generation.reason ?? 'unknown'})`);
     setStatus('');
   } catch (error) {
-    if (mine === generation) setStatus(errorText(error), 'error');
+    if (mine === generation) showError(error);
   }
 }
 
@@ -321,7 +454,7 @@ async function startGeneration(): Promise<void> {
     });
     watchJob(generate.id, 'generate');
   } catch (error) {
-    setStatus(errorText(error), 'error');
+    showError(error);
     button.disabled = false;
   }
 }
@@ -351,7 +484,7 @@ function watchJob(job: string, why: 'generate' | 'refill'): void {
   cancel.disabled = false;
   cancel.onclick = () => {
     cancel.disabled = true;
-    gql(CANCEL, { job }).catch((error: unknown) => setStatus(errorText(error), 'error'));
+    gql(CANCEL, { job }).catch((error: unknown) => showError(error));
   };
   let events = 0;
   const steps = new Set<number>();
@@ -431,11 +564,11 @@ function watchJob(job: string, why: 'generate' | 'refill'): void {
         if (event.status === 'RUNNING' && event.step > 0) steps.add(event.step);
         render(event);
         if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(event.status)) {
-          finish(event).catch((error: unknown) => setStatus(errorText(error), 'error'));
+          finish(event).catch((error: unknown) => showError(error));
         }
       },
       error: (error) => {
-        if (currentWatch === token) setStatus(errorText(error), 'error');
+        if (currentWatch === token) showError(error);
       },
       complete: () => undefined,
     },
@@ -580,10 +713,12 @@ function reportCard(report: Report): HTMLElement {
 }
 
 async function loadReports(): Promise<void> {
+  const mine = session;
   const list = byId('reports');
   list.replaceChildren(h('p', {}, 'Loading…'));
   try {
     const { evaluationReports } = await gql<ReportsData>(REPORTS);
+    if (mine !== session) return;
     list.replaceChildren(
       ...(evaluationReports.length === 0
         ? [
@@ -598,7 +733,11 @@ async function loadReports(): Promise<void> {
         : evaluationReports.map(reportCard)),
     );
   } catch (error) {
-    list.replaceChildren(h('p', { class: 'error' }, errorText(error)));
+    // A client key may not read reports (FORBIDDEN): the gateway's reason, in place of the reports.
+    if (mine !== session) return;
+    showError(error, (text) =>
+      list.replaceChildren(h('p', { class: 'error', role: 'alert', 'data-code': codeOf(error) }, text)),
+    );
   }
 }
 
@@ -606,19 +745,24 @@ async function loadReports(): Promise<void> {
 
 function showTab(next: 'user' | 'analyst'): void {
   tab = next;
+  // While the page asks for a key, neither tab shows.
+  const asking = !byId('key-panel').hidden;
   for (const name of ['user', 'analyst'] as const) {
-    byId(`tab-${name}`).hidden = name !== tab;
+    byId(`tab-${name}`).hidden = asking || name !== tab;
     byId(`tab-button-${name}`).setAttribute('aria-selected', String(name === tab));
   }
   if (tab === 'analyst') {
     history.replaceState(null, '', '#analyst');
-    void loadReports();
+    if (role !== undefined) void loadReports();
   } else if (currentUser !== undefined) {
     history.replaceState(null, '', `#user=${encodeURIComponent(currentUser)}`);
   }
 }
 
-async function start(): Promise<void> {
+function start(): void {
+  // First of all: a key handed over in the link leaves the address bar (and this history entry).
+  const handed = takeKeyFromFragment();
+  if (handed !== undefined) changeKey(handed);
   byId('tab-button-user').addEventListener('click', () => showTab('user'));
   byId('tab-button-analyst').addEventListener('click', () => showTab('analyst'));
   byId('reports-refresh').addEventListener('click', () => void loadReports());
@@ -626,14 +770,40 @@ async function start(): Promise<void> {
     const value = (event.target as HTMLSelectElement).value;
     if (value !== '') void selectUser(value);
   });
+  byId('user-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const user = byId<HTMLInputElement>('user-id').value.trim();
+    if (user !== '') void selectUser(user);
+  });
   byId('generate').addEventListener('click', () => void startGeneration());
+  byId('key-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const input = byId<HTMLInputElement>('key-input');
+    const key = cleanKey(input.value);
+    if (!KEY_FORMAT.test(key)) {
+      byId('key-problem').textContent =
+        'That is not an API key: keys are rbk_ and 43 letters, digits, - or _ (as the gateway printed it).';
+      return;
+    }
+    input.value = '';
+    changeKey(key);
+    void load();
+  });
+  byId('forget-key').addEventListener('click', () => {
+    changeKey(undefined);
+    askForKey();
+  });
+  // The printed link opened in a tab already showing the page changes only the fragment: take the key
+  // all the same, and start again with it.
+  window.addEventListener('hashchange', () => {
+    const key = takeKeyFromFragment();
+    if (key !== undefined) {
+      changeKey(key);
+      void load();
+    }
+  });
   showTab(window.location.hash === '#analyst' ? 'analyst' : 'user');
-  try {
-    features = await probeSchema();
-    await loadUsers();
-  } catch (error) {
-    setStatus(`The gateway did not answer: ${errorText(error)}`, 'error');
-  }
+  void load();
 }
 
-void start();
+start();

@@ -26,6 +26,20 @@ export interface SchemaFeatures {
   itemImage: boolean;
 }
 
+/** The roles a key has (src/vocabulary.ts). */
+export type KeyRole = 'client' | 'analyst' | 'admin';
+
+/**
+ * The key's role, read from what it is refused (no query names the caller): evaluationReports needs an
+ * analyst or admin key, apiKeys an admin key; a missing or unknown key is refused both (UNAUTHENTICATED).
+ */
+export const ACCESS = 'query Access { reports: evaluationReports(first: 1) { id } keys: apiKeys { id } }';
+
+export interface AccessData {
+  reports: { id: string }[];
+  keys: { id: string }[];
+}
+
 export const FEATURES = 'query Features { item: __type(name: "Item") { fields { name } } }';
 
 export interface FeaturesData {

@@ -10,6 +10,10 @@ import { fileURLToPath } from 'node:url';
  * that prefers text/html). Everything else on /graphql stays the GraphQL endpoint. Nothing is loaded
  * from elsewhere: each page's Content-Security-Policy allows this origin only (plus data: pictures and
  * fonts, and WebSockets to this host for subscriptions).
+ *
+ * The pages need no API key and hold no data: their scripts send the key the browser stored (web/key.ts)
+ * with each GraphQL request. A key handed over as `/#key=...` (the link `npm start` prints at a first
+ * start) never reaches this server, fragments are not sent, and the page takes it out of the address bar.
  */
 
 /** Where `npm run build:web` writes. */

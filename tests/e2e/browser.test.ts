@@ -1,13 +1,16 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { type Client } from 'graphql-ws';
+import { type TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import { type Client, createClient } from 'graphql-ws';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { importDemoWorldIfEmpty } from '../../src/services/ingestion/demo-world.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { collect, wsClient } from '../helpers/subscriptions.js';
+import { type GraphQLResponse, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { collect } from '../helpers/subscriptions.js';
 import {
   GenerateDocument,
   RunEvaluationDocument,
@@ -22,6 +25,9 @@ if (!hasChromium && process.env.CI) throw new Error(`CI needs Chromium at ${CHRO
 if (!hasChromium) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
 const SHOTS = 'test-output/browser';
+/** Where the page keeps its key (web/key.ts). */
+const KEY_STORAGE = 'rebeca-gateway.key';
+const KEY = /rbk_[A-Za-z0-9_-]{43}/;
 
 // The page's globals as far as the in-page checks (page.evaluate) use them: the tests compile without
 // the DOM library, and these declarations stay inside this module.
@@ -45,12 +51,15 @@ declare const document: {
   ): void;
 };
 declare const window: { cspViolations: string[] };
+declare const localStorage: { getItem(key: string): string | null };
 
 /**
  * What a person sees, in headless Chromium against a real gateway on the demo world (what `npm start`
- * serves): the page at `/` (a user's likes, recommendations with pictures, a generation watched to the
- * end, the analyst tab's reports) and GraphiQL at `/graphql`, with every request staying on 127.0.0.1.
- * Screenshots go to test-output/browser/.
+ * serves), with API keys on and mutations over WebSocket off, as in production: the page at `/` asking
+ * for a key, then opened with an admin key from a `/#key=...` link (a user's likes, recommendations with
+ * pictures, a generation watched to the end, the analyst tab's reports), GraphiQL at `/graphql` with the
+ * same key, and a client key's view (its own users only, the analyst tab refused). Every request stays on
+ * 127.0.0.1 and every GraphQL request carries a key. Screenshots go to test-output/browser/.
  */
 describe.skipIf(!hasChromium)('the web page and GraphiQL in headless Chromium on the demo world', () => {
   let database: DatabaseHandle;
@@ -61,21 +70,97 @@ describe.skipIf(!hasChromium)('the web page and GraphiQL in headless Chromium on
   let page: Page;
   let origin: string;
   let catalogPictures: boolean;
+  /** The admin key the page gets from its link, and a client key pasted into its form. */
+  let adminKey: string;
+  let clientKey: string;
   /** Every URL the browser asked for, WebSockets included. */
   const requests: string[] = [];
+  /**
+   * The Authorization header of every POST to /graphql but GraphiQL's introspection (open to anyone; it
+   * may go before the headers editor is up), and each graphql-ws connection_init payload.
+   */
+  const authorizations: Promise<string>[] = [];
+  const connectionPayloads: unknown[] = [];
   const pageErrors: string[] = [];
+
+  /** A browser context (its own localStorage: its own key) that records what the checks need. */
+  async function newContext(): Promise<BrowserContext> {
+    const created = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    created.on('request', (request) => {
+      requests.push(request.url());
+      const introspection = (request.postData() ?? '').includes('__schema');
+      if (request.url() === `${origin}/graphql` && request.method() === 'POST' && !introspection) {
+        authorizations.push(request.allHeaders().then((headers) => headers.authorization ?? '(none)'));
+      }
+    });
+    created.on('weberror', (error) => pageErrors.push(error.error().message));
+    created.on('page', (opened) =>
+      opened.on('websocket', (socket) => {
+        requests.push(socket.url());
+        socket.on('framesent', ({ payload }) => {
+          const message = JSON.parse(String(payload)) as { type?: string; payload?: unknown };
+          if (message.type === 'connection_init') connectionPayloads.push(message.payload);
+        });
+      }),
+    );
+    // Content-Security-Policy violations, as the page sees them.
+    await created.addInitScript(() => {
+      const seen: string[] = [];
+      window.cspViolations = seen;
+      document.addEventListener('securitypolicyviolation', (event) =>
+        seen.push(`${event.violatedDirective} ${event.blockedURI}`),
+      );
+    });
+    return created;
+  }
+
+  /** An operation over HTTP with the admin key (the test's own setup, beside the browser). */
+  async function asAdmin<T, V>(document: TypedDocumentNode<T, V>, variables: V): Promise<T> {
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+      body: JSON.stringify({ query: print(document), variables }),
+    });
+    const body = (await response.json()) as GraphQLResponse<T>;
+    if (body.errors !== undefined || body.data === undefined || body.data === null) {
+      throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
+    }
+    return body.data;
+  }
 
   beforeAll(async () => {
     await mkdir(SHOTS, { recursive: true });
     database = await openDatabase({ dataDir: null });
     await database.migrate();
     await importDemoWorldIfEmpty(database.db, createLogger('silent'));
-    gateway = await startTestGateway(database, { MODEL_DIR: 'models/demo', IMAGE_DECODER: 'world:demo:1' });
+    gateway = await startTestGateway(
+      database,
+      { MODEL_DIR: 'models/demo', IMAGE_DECODER: 'world:demo:1' },
+      { gateway: { authDisabled: false, webSocketMutations: false } },
+    );
     origin = `http://127.0.0.1:${gateway.port}`;
-    client = wsClient(gateway.wsUrl);
+    adminKey = (await gateway.services.apiKeys.create({ name: 'browser', role: 'admin' })).key;
+    clientKey = (await gateway.services.apiKeys.create({ name: 'browser client', role: 'client' })).key;
+    expect(adminKey).toMatch(KEY);
+    // Keys are on: without one the API answers nothing but introspection.
+    const anonymous = (await (
+      await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ users(first: 1) { totalCount } }' }),
+      })
+    ).json()) as GraphQLResponse<unknown>;
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    client = createClient({
+      url: gateway.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+      connectionParams: { authorization: `Bearer ${adminKey}` },
+    });
     // A small report for the analyst tab (the figures at full size are in BENCHMARKS.md).
     const report = (
-      await gateway.data(RunEvaluationDocument, {
+      await asAdmin(RunEvaluationDocument, {
         input: {
           kind: 'PERSONALISATION',
           samplesPerUser: 4,
@@ -104,19 +189,8 @@ describe.skipIf(!hasChromium)('the web page and GraphiQL in headless Chromium on
     catalogPictures = probe.data.__type.fields.some((field) => field.name === 'image');
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    context.on('request', (request) => requests.push(request.url()));
-    context.on('weberror', (error) => pageErrors.push(error.error().message));
-    // Content-Security-Policy violations, as the page sees them.
-    await context.addInitScript(() => {
-      const seen: string[] = [];
-      window.cspViolations = seen;
-      document.addEventListener('securitypolicyviolation', (event) =>
-        seen.push(`${event.violatedDirective} ${event.blockedURI}`),
-      );
-    });
+    context = await newContext();
     page = await context.newPage();
-    page.on('websocket', (socket) => requests.push(socket.url()));
   }, 180_000);
 
   afterAll(async () => {
@@ -140,9 +214,52 @@ describe.skipIf(!hasChromium)('the web page and GraphiQL in headless Chromium on
       };
     }, selector);
 
-  it("shows a picked user's likes and recommendations, each with its picture, score and reason", async () => {
+  it('without a key, shows the form for one instead of any data, and says so when a key is refused', async () => {
+    const before = requests.length;
     await page.goto(`${origin}/`);
+    const form = page.locator('#key-panel');
+    await form.waitFor();
+    expect(await form.locator('label[for="key-input"]').textContent()).toMatch(
+      /^Paste an API key \(the gateway printed an admin key at its first start;\s+npm run cli -- keys create makes more\)$/,
+    );
+    expect(await page.locator('#tab-user').isHidden()).toBe(true);
+    expect(await page.locator('#tab-analyst').isHidden()).toBe(true);
+    expect(await page.locator('#key-status').isHidden()).toBe(true);
+    expect(await page.locator('.card, .report').count()).toBe(0);
+    // With no key the page asks the API nothing.
+    expect(requests.slice(before).filter((url) => url === `${origin}/graphql`)).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/00-key-form.png`, fullPage: true });
+
+    // Not a key at all: the form says so before asking the gateway.
+    await page.fill('#key-input', 'hello');
+    await page.click('#key-form button[type="submit"]');
+    expect(await page.locator('#key-problem').textContent()).toMatch(/^That is not an API key/);
+    // A well-formed key the gateway does not know: its answer (UNAUTHENTICATED), and the form again.
+    const unknown = `rbk_${'A'.repeat(43)}`;
+    await page.fill('#key-input', `Bearer ${unknown}`);
+    await page.click('#key-form button[type="submit"]');
+    await page.waitForFunction(
+      () => document.querySelector('#key-problem')?.textContent?.includes('unknown or was revoked') ?? false,
+    );
+    expect(await page.locator('#key-problem').textContent()).toBe(
+      'The gateway refused the key rbk_AAAAAA…: the API key is unknown or was revoked.',
+    );
+    expect(await form.isVisible()).toBe(true);
+    expect(await page.locator('.card').count()).toBe(0);
+  });
+
+  it("opened from the link with a key: stores it, drops it from the address bar, shows a user's likes and recommendations with pictures, scores and reasons", async () => {
+    // A fresh load (a same-document change of the fragment is the client test's).
+    await page.goto('about:blank');
+    await page.goto(`${origin}/#key=${adminKey}`);
+    // The key left the address bar at once (history.replaceState), before the page asked anything.
+    expect(page.url()).not.toContain('key=');
+    expect(page.url()).not.toContain(adminKey);
+    expect(await page.evaluate((name) => localStorage.getItem(name), KEY_STORAGE)).toBe(adminKey);
     await page.waitForSelector('#user option[value="u-003"]', { state: 'attached' });
+    expect(page.url()).toMatch(new RegExp(`^${origin}/(#user=u-\\d{3})?$`));
+    expect(await page.locator('#key-panel').isHidden()).toBe(true);
+    expect(await page.locator('#key-role').textContent()).toBe(`admin key ${adminKey.slice(0, 10)}…`);
     await page.selectOption('#user', 'u-003');
     await page.waitForSelector('#recommendations-grid .card');
     await page.waitForSelector('#liked-grid .card');
@@ -216,7 +333,10 @@ describe.skipIf(!hasChromium)('the web page and GraphiQL in headless Chromium on
     await report.waitFor();
     expect(await report.locator('h3').textContent()).toBe('personalisation · succeeded');
     expect(await report.locator('.figures').first().textContent()).toMatch(/z-?\d/);
-    expect(await report.locator('a').getAttribute('href')).toMatch(/^\/reports\/[0-9a-f-]{36}$/);
+    // The report's page link, signed where report pages want it (`?access=`).
+    expect(await report.locator('a').getAttribute('href')).toMatch(
+      /^\/reports\/[0-9a-f-]{36}(\?access=\d+\.[0-9a-f]{64})?$/,
+    );
     await page.waitForFunction(() => {
       const charts = [...document.querySelectorAll('.report .charts img')];
       return charts.length > 0 && charts.every((chart) => chart.complete && chart.naturalWidth > 0);
@@ -226,7 +346,7 @@ describe.skipIf(!hasChromium)('the web page and GraphiQL in headless Chromium on
     expect(await cspViolations()).toEqual([]);
   });
 
-  it('GraphiQL at /graphql loads the schema, runs a query over HTTP and a subscription over graphql-ws', async () => {
+  it('GraphiQL at /graphql, its headers filled in with the stored key, runs a query over HTTP and a subscription over graphql-ws', async () => {
     const introspection = page.waitForResponse(
       (response) =>
         response.url() === `${origin}/graphql` && (response.request().postData() ?? '').includes('__schema'),
@@ -234,7 +354,7 @@ describe.skipIf(!hasChromium)('the web page and GraphiQL in headless Chromium on
     await page.goto(`${origin}/graphql`);
     const schema = (await (await introspection).json()) as { data?: { __schema?: unknown } };
     expect(schema.data?.__schema).toBeDefined();
-    // The editor shows its default operations once GraphiQL has settled.
+    // The editor shows its default operations once GraphiQL has settled, the headers the stored key.
     await page.waitForFunction(
       () =>
         document
@@ -242,6 +362,14 @@ describe.skipIf(!hasChromium)('the web page and GraphiQL in headless Chromium on
           ?.CodeMirror?.getValue()
           .includes('query Recommend') ?? false,
     );
+    const headers = await page.evaluate(() =>
+      [...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')].map(
+        (editor) => editor.CodeMirror?.getValue() ?? '',
+      ),
+    );
+    expect(headers.map((text) => (text.trim().startsWith('{') ? JSON.parse(text) : text))).toContainEqual({
+      Authorization: `Bearer ${adminKey}`,
+    });
     // A dialog adds a <style> (react-remove-scroll): allowed by the page's nonce, not 'unsafe-inline'.
     await page.click('[aria-label="Open settings dialog"]');
     await page.waitForSelector('[role="dialog"]');
@@ -262,18 +390,89 @@ describe.skipIf(!hasChromium)('the web page and GraphiQL in headless Chromium on
         expected,
       );
     };
+    // users wants an analyst or admin key: it answers only because the headers carry the admin key.
     await run('TwoUsers', 'query TwoUsers { users(first: 2) { totalCount } }', '"totalCount": 24');
-    const job = (
-      await gateway.data(GenerateDocument, { user: 'u-005', count: 1, steps: 10, sampler: 'DDIM' })
-    ).generate;
+    const job = (await asAdmin(GenerateDocument, { user: 'u-005', count: 1, steps: 10, sampler: 'DDIM' }))
+      .generate;
+    const sockets = connectionPayloads.length;
     await run(
       'Watch',
       `subscription Watch { generationProgress(job: "${job.id}", every: 5) { status step } }`,
       '"SUCCEEDED"',
     );
+    // The subscription's socket carried the key in its connection payload.
+    expect(connectionPayloads.slice(sockets)).toContainEqual(
+      expect.objectContaining({ authorization: `Bearer ${adminKey}` }),
+    );
     await page.screenshot({ path: `${SHOTS}/05-graphiql.png` });
     expect(requests).toContain(`ws://127.0.0.1:${gateway.port}/graphql`);
     expect(await cspViolations()).toEqual([]);
+  });
+
+  it('with a client key: names a user instead of listing them, sees their recommendations, and the analyst tab says plainly it is refused', async () => {
+    // Another browser profile: its own localStorage, no key yet.
+    const clientContext = await newContext();
+    const clientPage = await clientContext.newPage();
+    try {
+      await clientPage.goto(`${origin}/`);
+      await clientPage.locator('#key-panel').waitFor();
+      await clientPage.fill('#key-input', clientKey);
+      await clientPage.click('#key-form button[type="submit"]');
+      await clientPage.locator('#key-status').waitFor();
+      expect(await clientPage.locator('#key-role').textContent()).toBe(
+        `client key ${clientKey.slice(0, 10)}…`,
+      );
+      // Query.users is for analysts and admins: the page asks for a user id instead of listing them.
+      await clientPage.locator('#user-form').waitFor();
+      expect(await clientPage.locator('#user-pick').isHidden()).toBe(true);
+      expect(await clientPage.locator('#status').textContent()).toMatch(/may not list the users/);
+      await clientPage.fill('#user-id', 'u-003');
+      await clientPage.click('#user-form button[type="submit"]');
+      await clientPage.waitForSelector('#recommendations-grid .card');
+      expect(await clientPage.locator('#recommendations-grid .card').count()).toBe(12);
+      expect(clientPage.url()).toBe(`${origin}/#user=u-003`);
+      expect(await clientPage.locator('#generate').isEnabled()).toBe(true);
+
+      await clientPage.click('#tab-button-analyst');
+      const refusal = clientPage.locator('#reports .error[data-code="FORBIDDEN"]');
+      await refusal.waitFor();
+      expect(await refusal.textContent()).toMatch(
+        /^Not with this API key: Query\.evaluationReports needs an analyst or an admin key; this is a client key \(FORBIDDEN\)$/,
+      );
+      expect(await clientPage.locator('.report').count()).toBe(0);
+      await clientPage.screenshot({ path: `${SHOTS}/06-client-forbidden.png`, fullPage: true });
+
+      // Forget the key: the form again, nothing stored.
+      await clientPage.click('#forget-key');
+      await clientPage.locator('#key-panel').waitFor();
+      expect(await clientPage.evaluate((name) => localStorage.getItem(name), KEY_STORAGE)).toBeNull();
+      expect(await clientPage.locator('#tab-analyst').isHidden()).toBe(true);
+      expect(await clientPage.locator('.card, .report').count()).toBe(0);
+
+      // The printed link opened where the page already is changes only the fragment: the page takes the
+      // key all the same, drops it from the address bar, and starts again with it.
+      await clientPage.goto(`${origin}/#key=${clientKey}`);
+      await clientPage.locator('#key-status').waitFor();
+      expect(await clientPage.locator('#key-role').textContent()).toBe(
+        `client key ${clientKey.slice(0, 10)}…`,
+      );
+      expect(clientPage.url()).not.toContain('key=');
+      expect(await clientPage.evaluate((name) => localStorage.getItem(name), KEY_STORAGE)).toBe(clientKey);
+      expect(await clientPage.evaluate(() => window.cspViolations)).toEqual([]);
+    } finally {
+      await clientContext.close();
+    }
+  });
+
+  it('every GraphQL request carried a key, over HTTP and WebSocket', async () => {
+    const sent = await Promise.all(authorizations);
+    expect(sent.length).toBeGreaterThan(10);
+    expect(sent.filter((value) => !/^Bearer rbk_[A-Za-z0-9_-]{43}$/.test(value))).toEqual([]);
+    expect(sent).toContain(`Bearer ${clientKey}`);
+    expect(connectionPayloads.length).toBeGreaterThan(0);
+    for (const payload of connectionPayloads) {
+      expect(payload).toEqual({ authorization: expect.stringMatching(/^Bearer rbk_[A-Za-z0-9_-]{43}$/) });
+    }
   });
 
   it('nothing left 127.0.0.1: every request went to the gateway or was a data: URL, with no page error', () => {

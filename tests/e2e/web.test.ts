@@ -39,6 +39,7 @@ describe("the page's operations (web/operations.ts) against the gateway's schema
   });
 
   const all = (features: operations.SchemaFeatures): [string, string, Record<string, unknown>][] => [
+    ['Access', operations.ACCESS, {}],
     ['Features', operations.FEATURES, {}],
     ['Users', operations.USERS, {}],
     ['User', operations.USER, { user: 'u-1' }],
@@ -74,7 +75,7 @@ describe("the page's operations (web/operations.ts) against the gateway's schema
   });
 });
 
-describe('the web pages on a real gateway (dist/web, built by the global setup)', () => {
+describe('the web pages on a real gateway with API keys on (dist/web, built by the global setup)', () => {
   let database: DatabaseHandle;
   let gateway: TestGateway;
   let origin: string;
@@ -82,7 +83,7 @@ describe('the web pages on a real gateway (dist/web, built by the global setup)'
   beforeAll(async () => {
     database = await openDatabase({ dataDir: null });
     await database.migrate();
-    gateway = await startTestGateway(database);
+    gateway = await startTestGateway(database, {}, { gateway: { authDisabled: false } });
     origin = `http://127.0.0.1:${gateway.port}`;
   });
   afterAll(async () => {
@@ -190,6 +191,44 @@ describe('the web pages on a real gateway (dist/web, built by the global setup)'
       body: JSON.stringify({ query: '{ __typename }' }),
     });
     expect(await post.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('serves the pages to anyone; the API behind them wants a key, and the page has a form for one', async () => {
+    const unauthenticated = await fetch(`${origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ users(first: 1) { totalCount } }' }),
+    });
+    const body = (await unauthenticated.json()) as { errors?: { extensions?: { code?: string } }[] };
+    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const html = await (await fetch(`${origin}/`)).text();
+    expect(html).toContain('id="key-form"');
+    expect(html).toMatch(/Paste an API key[^<]*<code>npm run cli -- keys create<\/code>/);
+    expect(html).toContain('id="forget-key"');
+  });
+
+  it("answers the page's key check (Access) so that it can tell the key's role from what is refused", async () => {
+    /** What web/api.ts probeAccess reads: the first error's code, and which aliases were refused. */
+    const access = async (role: 'client' | 'analyst' | 'admin' | null) => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (role !== null) {
+        const { key } = await gateway.services.apiKeys.create({ name: `web ${role}`, role });
+        headers.authorization = `Bearer ${key}`;
+      }
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query: operations.ACCESS }),
+      });
+      const { errors = [] } = (await response.json()) as {
+        errors?: { path?: string[]; extensions?: { code?: string } }[];
+      };
+      return errors.map((error) => `${error.path?.[0] ?? '-'} ${error.extensions?.code ?? '-'}`);
+    };
+    expect(await access('admin')).toEqual([]);
+    expect(await access('analyst')).toEqual(['keys FORBIDDEN']);
+    expect(await access('client')).toContain('reports FORBIDDEN');
+    expect((await access(null))[0]).toBe('reports UNAUTHENTICATED');
   });
 
   it('the built folder holds the pages and hashed assets only', async () => {
