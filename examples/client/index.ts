@@ -4,6 +4,12 @@
  * one; `npm run codegen` turns them into `generated/` (graphql-codegen's client preset, documents as
  * typed strings), so every answer and every variable here is typed from the schema, and a schema change
  * that breaks an operation fails `npm run check`. No GraphQL library is needed at run time.
+ *
+ * Every call needs an API key (`rbk_...`): pass `apiKey` to each request and to `connect`, which send
+ * it as `Authorization: Bearer <key>` over HTTP and as `{"authorization": "Bearer <key>"}` in the
+ * graphql-ws connection payload. A frontend uses a client key (`npm run cli -- keys create --role
+ * client --name my-frontend`); without a key the gateway answers UNAUTHENTICATED, with a key whose role
+ * does not cover an operation FORBIDDEN (`GraphQLRequestError.code`).
  */
 import { type Client, type ClientOptions, createClient } from 'graphql-ws';
 import {
@@ -54,8 +60,15 @@ export class GraphQLRequestError extends Error {
 }
 
 export interface RequestOptions {
+  /** The API key, sent as `Authorization: Bearer <key>`. */
+  apiKey?: string;
   signal?: AbortSignal;
   headers?: Record<string, string>;
+}
+
+/** The `Authorization` value of a key. */
+export function authorization(apiKey: string): string {
+  return `Bearer ${apiKey}`;
 }
 
 /** POST one typed operation to the gateway's /graphql; its data, or a GraphQLRequestError. */
@@ -70,6 +83,7 @@ export async function execute<TResult, TVariables>(
     headers: {
       'content-type': 'application/json',
       accept: 'application/graphql-response+json, application/json',
+      ...(options.apiKey === undefined ? {} : { authorization: authorization(options.apiKey) }),
       ...options.headers,
     },
     body: JSON.stringify({ query: document.toString(), variables }),
@@ -108,12 +122,24 @@ export async function generate(
   return (await execute(endpoint, GenerateDocument, variables, options)).generate;
 }
 
+/** Options of {@link connect}: graphql-ws's, and the API key. */
+export interface ConnectOptions extends Omit<ClientOptions, 'url'> {
+  /** The API key, sent in the connection payload (`{"authorization": "Bearer <key>"}`). */
+  apiKey?: string;
+}
+
 /**
  * A graphql-ws client of the gateway (`ws://host:port/graphql`), connecting at its first subscription.
  * Browsers have a WebSocket; on Node 20 pass one: `{ webSocketImpl: WebSocket }` from the `ws` package.
+ * The key goes in the connection payload: browsers cannot set headers on a WebSocket.
  */
-export function connect(url: string, options: Omit<ClientOptions, 'url'> = {}): Client {
-  return createClient({ url, lazy: true, ...options });
+export function connect(url: string, { apiKey, ...options }: ConnectOptions = {}): Client {
+  return createClient({
+    url,
+    lazy: true,
+    ...(apiKey === undefined ? {} : { connectionParams: { authorization: authorization(apiKey) } }),
+    ...options,
+  });
 }
 
 /**

@@ -14,18 +14,27 @@ import { createLogger } from '../../src/lib/logger.js';
 import { importDemoWorldIfEmpty } from '../../src/services/ingestion/demo-world.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
-/** The typed client example (examples/client/) against a real gateway on the demo world. */
+/**
+ * The typed client example (examples/client/) against a real gateway on the demo world, with
+ * authentication on and mutations over HTTP only (as `npm start` has them), calling with a client key.
+ */
 describe('the typed client example, on the demo', () => {
   let database: DatabaseHandle;
   let gateway: TestGateway;
   let client: Client;
+  let apiKey: string;
 
   beforeAll(async () => {
     database = await openDatabase({ dataDir: null });
     await database.migrate();
     await importDemoWorldIfEmpty(database.db, createLogger('silent'));
-    gateway = await startTestGateway(database, { MODEL_DIR: 'models/demo', IMAGE_DECODER: 'world:demo:1' });
-    client = connect(gateway.wsUrl, { webSocketImpl: WebSocket, retryAttempts: 0 });
+    gateway = await startTestGateway(
+      database,
+      { MODEL_DIR: 'models/demo', IMAGE_DECODER: 'world:demo:1' },
+      { gateway: { authDisabled: false, webSocketMutations: false } },
+    );
+    ({ key: apiKey } = await gateway.services.apiKeys.create({ name: 'example', role: 'client' }));
+    client = connect(gateway.wsUrl, { webSocketImpl: WebSocket, retryAttempts: 0, apiKey });
   }, 120_000);
   afterAll(async () => {
     await client?.dispose();
@@ -34,7 +43,11 @@ describe('the typed client example, on the demo', () => {
   });
 
   it('recommends catalog items with their pictures', async () => {
-    const answer = await recommend(gateway.url, { user: 'u-003', first: 5, includeGenerated: false });
+    const answer = await recommend(
+      gateway.url,
+      { user: 'u-003', first: 5, includeGenerated: false },
+      { apiKey },
+    );
     expect(answer.fallback).toBeNull();
     expect(answer.items).toHaveLength(5);
     for (const entry of answer.items) {
@@ -45,7 +58,7 @@ describe('the typed client example, on the demo', () => {
   });
 
   it('generates with a few DDIM steps and follows the progress to the end', async () => {
-    const job = await generate(gateway.url, { user: 'u-003', count: 2, steps: 5, seed: 3 });
+    const job = await generate(gateway.url, { user: 'u-003', count: 2, steps: 5, seed: 3 }, { apiKey });
     expect(job).toMatchObject({ status: 'QUEUED', steps: 5 });
     const events: GenerationProgress[] = [];
     const last = await followGeneration(client, { job: job.id }, (event) => events.push(event));
@@ -61,8 +74,45 @@ describe('the typed client example, on the demo', () => {
   });
 
   it('throws the gateway errors with their codes', async () => {
-    const refused = await recommend(gateway.url, { user: 'nobody-here' }).catch((error: unknown) => error);
+    const refused = await recommend(gateway.url, { user: 'nobody-here' }, { apiKey }).catch(
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(GraphQLRequestError);
     expect((refused as GraphQLRequestError).code).toBe('NOT_FOUND');
+  });
+
+  it('without a key is refused UNAUTHENTICATED, over HTTP and WebSocket', async () => {
+    const codeOf = (error: unknown) => {
+      expect(error).toBeInstanceOf(GraphQLRequestError);
+      return (error as GraphQLRequestError).code;
+    };
+    const overHttp = await recommend(gateway.url, { user: 'u-003' }).catch((error: unknown) => error);
+    expect(codeOf(overHttp)).toBe('UNAUTHENTICATED');
+    const job = await generate(gateway.url, { user: 'u-003', count: 1, steps: 2, seed: 4 }, { apiKey });
+    const anonymous = connect(gateway.wsUrl, { webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const overWebSocket = await followGeneration(anonymous, { job: job.id }).catch(
+        (error: unknown) => error,
+      );
+      expect(codeOf(overWebSocket)).toBe('UNAUTHENTICATED');
+    } finally {
+      await anonymous.dispose();
+    }
+    // The job itself ran, for the key that started it.
+    expect((await followGeneration(client, { job: job.id })).status).toBe('SUCCEEDED');
+  });
+
+  it('with a key whose role does not cover the operation is refused FORBIDDEN', async () => {
+    const { key: analyst } = await gateway.services.apiKeys.create({
+      name: 'example-analyst',
+      role: 'analyst',
+    });
+    const refused = await generate(
+      gateway.url,
+      { user: 'u-003', count: 1, steps: 2 },
+      { apiKey: analyst },
+    ).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(GraphQLRequestError);
+    expect((refused as GraphQLRequestError).code).toBe('FORBIDDEN');
   });
 });

@@ -59,6 +59,8 @@ describe.runIf(adminUrl !== undefined && redisUrl !== undefined)(
     let workerServices: Services;
     let gateway: RunningGateway;
     let direct: pg.Client;
+    /** A client key: the traffic is a frontend's, with authentication on as by default. */
+    let key: string;
 
     beforeAll(async () => {
       const admin = new pg.Client({ connectionString: adminUrl });
@@ -130,6 +132,7 @@ describe.runIf(adminUrl !== undefined && redisUrl !== undefined)(
         port: 0,
         host: '127.0.0.1',
       });
+      ({ key } = await gatewayServices.apiKeys.create({ name: 'faults', role: 'client' }));
     }, 120_000);
 
     afterAll(async () => {
@@ -167,7 +170,7 @@ describe.runIf(adminUrl !== undefined && redisUrl !== undefined)(
       try {
         const response = await fetch(gateway.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
           body: JSON.stringify({ query: print(document), variables }),
           signal: AbortSignal.timeout(15_000),
         });

@@ -26,6 +26,7 @@ import {
   MAX_TITLE_LENGTH,
   MAX_URL_LENGTH,
 } from '../../src/limits.js';
+import { imageUrlProblem } from '../../src/lib/image-url.js';
 import { textProblem } from '../../src/lib/text.js';
 import { ImportError } from '../../src/services/ingestion/import-error.js';
 import { importItems } from '../../src/services/ingestion/import-items.js';
@@ -122,6 +123,23 @@ const hostileString = fc.oneof(
       '😀'.repeat(150),
     ),
   },
+);
+
+/** Image URLs of every scheme: the stored ones (http, https, data:image/...) and the refused ones. */
+const imageUrlSchemes = fc.constantFrom(
+  'https://images.example.com/a.png',
+  'http://127.0.0.1:8080/b.jpg',
+  'data:image/png;base64,iVBORw0KGgo=',
+  'data:image/svg+xml;charset=utf-8,%3Csvg%2F%3E',
+  'javascript:alert(1)',
+  'JaVaScRiPt:alert(1)',
+  'data:text/html,<script>alert(1)</script>',
+  'file:///etc/passwd',
+  'world:orb/sunset/stripes/pair/night',
+  'vbscript:msgbox',
+  'https://',
+  '//images.example.com/a.png',
+  'http:/x',
 );
 
 /** Numbers as JSON carries them: huge, negative zero, non-integers, beyond 2^53, beyond 32 bits. */
@@ -496,8 +514,14 @@ describe('hostile properties over HTTP', () => {
       { weight: 3, arbitrary: hostileString },
       { weight: 1, arbitrary: fc.constantFrom('t'.repeat(MAX_TITLE_LENGTH), 'u'.repeat(MAX_URL_LENGTH + 1)) },
     );
+    // Image URLs: only http, https and data:image/... are stored (a frontend puts them in pages).
+    const imageUrl = fc.oneof(
+      { weight: 4, arbitrary: text },
+      { weight: 2, arbitrary: fc.webUrl() },
+      { weight: 2, arbitrary: imageUrlSchemes },
+    );
     const item = (id: fc.Arbitrary<string>, embedding: fc.Arbitrary<unknown[]>) =>
-      fc.record({ id, title: text, imageUrl: text, embedding });
+      fc.record({ id, title: text, imageUrl, embedding });
     const cases = fc.record({
       goods: fc.array(item(fc.constant('fresh'), goodEmbedding), { minLength: 0, maxLength: 4 }),
       bad: fc.option(
@@ -547,6 +571,7 @@ describe('hostile properties over HTTP', () => {
             externalIdProblem(id) === null &&
             textOk(title, MAX_TITLE_LENGTH) &&
             textOk(imageUrl, MAX_URL_LENGTH) &&
+            (typeof imageUrl !== 'string' || imageUrlProblem(imageUrl) === null) &&
             embedding.length === WIDTH &&
             embedding.every((value) => typeof value === 'number' && Math.abs(value) <= FLOAT32_MAX)
           );
@@ -1002,7 +1027,9 @@ describe('hostile properties of the importer', () => {
           externalIdProblem(row.external_id) !== null ||
           (row.title !== null && (row.title.length > MAX_TITLE_LENGTH || textProblem(row.title) !== null)) ||
           (row.image_url !== null &&
-            (row.image_url.length > MAX_URL_LENGTH || textProblem(row.image_url) !== null)),
+            (row.image_url.length > MAX_URL_LENGTH ||
+              textProblem(row.image_url) !== null ||
+              imageUrlProblem(row.image_url) !== null)),
       )
       .map((row) => JSON.stringify(row.external_id.slice(0, 80)));
   }
@@ -1050,7 +1077,12 @@ describe('hostile properties of the importer', () => {
     const row = fc.record({
       id: fc.oneof({ weight: 3, arbitrary: fc.constant('fresh') }, { weight: 2, arbitrary: hostileString }),
       title: fc.oneof({ weight: 2, arbitrary: fc.constant('') }, { weight: 3, arbitrary: field }),
-      imageUrl: fc.oneof({ weight: 4, arbitrary: fc.constant('') }, { weight: 1, arbitrary: field }),
+      imageUrl: fc.oneof(
+        { weight: 4, arbitrary: fc.constant('') },
+        { weight: 1, arbitrary: field },
+        { weight: 1, arbitrary: fc.webUrl() },
+        { weight: 1, arbitrary: imageUrlSchemes },
+      ),
     });
     const special = fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, 1e39, -1e300, 1e-50, 5e-324, 0);
     const npy = fc.oneof(

@@ -10,7 +10,9 @@ import { wsClient } from '../helpers/subscriptions.js';
 
 /**
  * Every GraphQL example of the README runs as written against the demo (`npm start`: the demo world,
- * models/demo, the world's image decoder), in the README's order, and answers without errors.
+ * models/demo, the world's image decoder, authentication on, mutations over HTTP only), in the README's
+ * order, and answers without errors. They run as an admin would: with an admin key on every request
+ * and in the WebSocket's connection payload.
  *
  * Each ```graphql block is one document: it must parse and validate as a whole (the block is sent
  * whole, with the operation's name), and each of its operations runs in turn: queries and mutations
@@ -82,6 +84,7 @@ describe('the README GraphQL examples, on the demo', () => {
   let database: DatabaseHandle;
   let gateway: TestGateway;
   let client: Client;
+  let key: string;
   /** The latest answer of each root field, for the variables of later examples. */
   const answers = new Map<string, unknown>();
 
@@ -89,8 +92,13 @@ describe('the README GraphQL examples, on the demo', () => {
     database = await openDatabase({ dataDir: null });
     await database.migrate();
     await importDemoWorldIfEmpty(database.db, createLogger('silent'));
-    gateway = await startTestGateway(database, { MODEL_DIR: 'models/demo', IMAGE_DECODER: 'world:demo:1' });
-    client = wsClient(gateway.wsUrl);
+    gateway = await startTestGateway(
+      database,
+      { MODEL_DIR: 'models/demo', IMAGE_DECODER: 'world:demo:1' },
+      { gateway: { authDisabled: false, webSocketMutations: false } },
+    );
+    ({ key } = await gateway.services.apiKeys.create({ name: 'readme', role: 'admin' }));
+    client = wsClient(gateway.wsUrl, key);
   }, 120_000);
   afterAll(async () => {
     await client?.dispose();
@@ -134,7 +142,11 @@ describe('the README GraphQL examples, on the demo', () => {
   async function overHttp(example: Example, variables: Record<string, unknown>) {
     const response = await fetch(gateway.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+        authorization: `Bearer ${key}`,
+      },
       body: JSON.stringify({
         query: example.source,
         operationName: example.operation.name?.value,

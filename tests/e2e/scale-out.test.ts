@@ -14,8 +14,11 @@ import {
 } from '../graphql/generated/graphql.js';
 import { collect, wsClient } from '../helpers/subscriptions.js';
 import {
+  API_KEY_PATTERN,
+  bearer,
   freePort,
   type GatewayProcess,
+  printedKeys,
   startCli,
   waitForOutput,
   waitForReady,
@@ -40,6 +43,8 @@ describe.runIf(adminUrl !== undefined && redisUrl !== undefined)(
     let gatewayA: string;
     let gatewayB: string;
     let client: Client;
+    /** The admin key one of the two gateways printed at the first start on the new database. */
+    let key: string;
 
     async function post<T, V>(
       url: string,
@@ -48,7 +53,7 @@ describe.runIf(adminUrl !== undefined && redisUrl !== undefined)(
     ) {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...bearer(key) },
         body: JSON.stringify({ query: print(document), variables }),
       });
       const body = (await response.json()) as { data: T; errors?: unknown };
@@ -85,6 +90,7 @@ describe.runIf(adminUrl !== undefined && redisUrl !== undefined)(
         MODEL_DIR: 'models/demo',
         DEMO_WORLD: '0',
         IMAGE_DECODER: 'none',
+        AUTH_DISABLED: 'false',
       };
       const [portA, portB] = [await freePort(), await freePort()];
       const a = startCli(['serve', '--port', String(portA), '--host', '127.0.0.1'], env);
@@ -96,7 +102,14 @@ describe.runIf(adminUrl !== undefined && redisUrl !== undefined)(
       ]);
       gatewayA = `http://127.0.0.1:${portA}/graphql`;
       gatewayB = `http://127.0.0.1:${portB}/graphql`;
-      client = wsClient(gatewayA.replace('http://', 'ws://'));
+      // Authentication on, as by default. Both gateways started on the new database at once: exactly
+      // one of them made and printed the first admin key, which serves on both.
+      await Promise.all([a, b].map((gateway) => waitForOutput(gateway, /"message":"serving"/)));
+      const keys = [...printedKeys(a), ...printedKeys(b)];
+      expect(keys, a.output() + b.output()).toHaveLength(1);
+      key = keys[0] as string;
+      expect(key).toMatch(API_KEY_PATTERN);
+      client = wsClient(gatewayA.replace('http://', 'ws://'), key);
     }, 180_000);
 
     afterAll(async () => {

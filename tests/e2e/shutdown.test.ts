@@ -4,9 +4,26 @@ import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, startCli, startNpm, waitForExit, waitForReady } from '../helpers/processes.js';
+import {
+  bearer,
+  freePort,
+  printedKeys,
+  startCli,
+  startNpm,
+  waitForAdminKey,
+  waitForExit,
+  waitForOutput,
+  waitForReady,
+} from '../helpers/processes.js';
+
+interface Answer {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
 
 /**
+ * The first start of `npm start` on an empty DATA_DIR prints an admin key (once: the next start prints
+ * none) with a link that hands it to the demo page; the API answers only with it.
  * SIGTERM to `npm start`, as a supervisor sends it: the signal reaches the server (npm's shell execs
  * node), which drains once: it stops accepting, closes WebSockets with 1001 (going away), puts its
  * running job back to queued, closes the database and exits 0; the next start resumes the job.
@@ -15,22 +32,39 @@ describe('shutdown of the documented start', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'rebeca-shutdown-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('drains on SIGTERM and exits 0; the interrupted job resumes at the next start', async () => {
+  it('prints an admin key at the first start; drains on SIGTERM and exits 0; the interrupted job resumes at the next start', async () => {
     const port = await freePort();
     const env = { DATA_DIR: dataDir, PORT: String(port) };
-    const server = startNpm(env, { unset: ['DATABASE_URL', 'REDIS_URL'] });
+    // Authentication as `npm start` has it by default, whatever this environment says.
+    const unset = ['DATABASE_URL', 'REDIS_URL', 'AUTH_DISABLED', 'WS_MUTATIONS'];
+    const server = startNpm(env, { unset });
     const url = `http://127.0.0.1:${port}`;
     try {
       await waitForReady(`${url}/readyz`, server, 120_000);
-      const post = async (query: string) =>
+      const key = await waitForAdminKey(server);
+      expect(printedKeys(server)).toEqual([key]);
+      expect(server.output()).toContain(`http://localhost:${port}/#key=${key}`);
+      const send = async (query: string, headers: Record<string, string>) =>
         (await (
           await fetch(`${url}/graphql`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', ...headers },
             body: JSON.stringify({ query }),
           })
-        ).json()) as { data: Record<string, unknown> };
-      const users = (await post('{ users(first: 1) { edges { node { id } } } }')).data as {
+        ).json()) as Answer;
+      const post = async (query: string) => {
+        const answer = await send(query, bearer(key));
+        expect(answer.errors).toBeUndefined();
+        return answer as { data: Record<string, unknown> };
+      };
+      const usersQuery = '{ users(first: 1) { edges { node { id } } } }';
+      // Without the key, or with another one, nobody: UNAUTHENTICATED, and no data.
+      for (const headers of [{}, bearer(`rbk_${'A'.repeat(43)}`)]) {
+        const refused = await send(usersQuery, headers);
+        expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+        expect(refused.data ?? null).toBeNull();
+      }
+      const users = (await post(usersQuery)).data as {
         users: { edges: { node: { id: string } }[] };
       };
       const user = users.users.edges[0]!.node.id;
@@ -50,6 +84,7 @@ describe('shutdown of the documented start', () => {
           url: `ws://127.0.0.1:${port}/graphql`,
           webSocketImpl: WebSocket,
           retryAttempts: 0,
+          connectionParams: { authorization: `Bearer ${key}` },
           on: { closed: (event) => resolve((event as { code: number }).code) },
         });
         client.subscribe(
@@ -76,10 +111,15 @@ describe('shutdown of the documented start', () => {
       // No server is left behind (npm's child used to outlive it).
       await expect(fetch(`${url}/healthz`)).rejects.toThrow();
 
-      const again = startCli(['serve'], env, { unset: ['DATABASE_URL', 'REDIS_URL'] });
+      const again = startCli(['serve'], env, { unset });
       try {
         await waitForReady(`${url}/readyz`, again, 120_000);
         expect(again.output()).toMatch(/resumed unfinished generation jobs/);
+        // The first key still works; the second start made none and printed none.
+        await waitForOutput(again, /"message":"serving"/);
+        expect(printedKeys(again)).toEqual([]);
+        expect(again.output()).not.toMatch(/#key=|first admin key/);
+        expect((await post(usersQuery)).data).toEqual(users);
       } finally {
         await again.stop();
       }

@@ -117,3 +117,26 @@ export async function waitForExit(
   }
   return { code: child.exitCode, signal: child.signalCode };
 }
+
+/** An API key as the gateway makes them: `rbk_` and 43 base64url characters. */
+export const API_KEY_PATTERN = /rbk_[A-Za-z0-9_-]{43}/;
+
+/** The distinct API keys in a process's output (a first start prints its admin key), in order. */
+export function printedKeys(process: GatewayProcess): string[] {
+  const matches = process.output().matchAll(new RegExp(API_KEY_PATTERN.source, 'g'));
+  return [...new Set([...matches].map((match) => match[0]))];
+}
+
+/**
+ * Wait for the admin key a development gateway prints on its first start (an empty database), and
+ * return it; fails with the output when none comes.
+ */
+export async function waitForAdminKey(process: GatewayProcess, timeoutMs = 60_000): Promise<string> {
+  await waitForOutput(process, API_KEY_PATTERN, timeoutMs);
+  return printedKeys(process)[0] as string;
+}
+
+/** The headers of an authenticated GraphQL POST. */
+export function bearer(key: string): Record<string, string> {
+  return { authorization: `Bearer ${key}` };
+}

@@ -3,9 +3,15 @@ import { print } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-/** A real graphql-ws client over a real WebSocket. */
-export function wsClient(url: string): Client {
-  return createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+/** A real graphql-ws client over a real WebSocket; with `key`, it sends it in the connection payload. */
+export function wsClient(url: string, key?: string): Client {
+  return createClient({
+    url,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+    ...(key === undefined ? {} : { connectionParams: { authorization: `Bearer ${key}` } }),
+  });
 }
 
 /**

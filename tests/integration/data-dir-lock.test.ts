@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDataDirLock, DataDirLockedError, type LockOwner } from '../../src/db/data-dir-lock.js';
 import { makeDataset, tempDir, writeDataset } from '../helpers/files.js';
-import { freePort, type GatewayProcess, startCli, waitForExit, waitForReady } from '../helpers/processes.js';
+import {
+  bearer,
+  freePort,
+  type GatewayProcess,
+  startCli,
+  waitForAdminKey,
+  waitForExit,
+  waitForReady,
+} from '../helpers/processes.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -160,9 +168,12 @@ describe('serve and the CLI on one DATA_DIR', () => {
   let datasetDir: { path: string; cleanup: () => Promise<void> };
   let server: GatewayProcess | undefined;
   let port: number;
+  /** The admin key the first start printed (the data directory is new); later starts print none. */
+  let key: string | undefined;
   const lockPath = () => join(dataDir.path, 'pglite.lock');
-  // No DATABASE_URL or REDIS_URL from the environment: this is about the embedded database.
-  const unset = ['DATABASE_URL', 'REDIS_URL', 'MODEL_DIR'];
+  // No DATABASE_URL or REDIS_URL from the environment: this is about the embedded database, served
+  // with authentication on as by default.
+  const unset = ['DATABASE_URL', 'REDIS_URL', 'MODEL_DIR', 'AUTH_DISABLED'];
   const env = () => ({ DATA_DIR: dataDir.path, LOG_LEVEL: 'warn' });
 
   async function startServer(): Promise<GatewayProcess> {
@@ -170,13 +181,14 @@ describe('serve and the CLI on one DATA_DIR', () => {
     const started = startCli(['serve', '--host', '127.0.0.1'], { ...env(), PORT: String(port) }, { unset });
     server = started;
     await waitForReady(`http://127.0.0.1:${port}/readyz`, started, 90_000);
+    if (key === undefined) key = await waitForAdminKey(started);
     return started;
   }
 
   async function graphql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer(key as string) },
       body: JSON.stringify({ query, variables }),
     });
     const body = (await response.json()) as { data?: T; errors?: unknown[] };
