@@ -9,7 +9,11 @@ import { MAX_ITEMS_PER_UPSERT, MAX_OPEN_JOBS_PER_KEY } from '../../src/limits.js
 import { testDatabases } from '../helpers/databases.js';
 import { StepGate } from '../helpers/gate.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { firstResult, wsClient } from '../helpers/subscriptions.js';
 import { importTinyDataset, TINY_MODEL_DIR } from '../helpers/tiny-world.js';
+
+const overWs = (client: Client, query: string, variables?: Record<string, unknown>): Promise<Body> =>
+  firstResult(client, { query, ...(variables === undefined ? {} : { variables }) }) as Promise<Body>;
 
 /**
  * The anonymous attacks of issue 15, sent as an attacker would (real HTTP requests and graphql-ws
@@ -50,55 +54,6 @@ async function post(
     body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, body: (await response.json()) as Body };
-}
-
-function wsClientWith(url: string, key: string | undefined): Client {
-  return createClient({
-    url,
-    webSocketImpl: WebSocket,
-    retryAttempts: 0,
-    lazy: true,
-    ...(key === undefined ? {} : { connectionParams: { authorization: `Bearer ${key}` } }),
-  });
-}
-
-/** A socket's end (a CloseEvent: code and reason) or another failure, for a test's message. */
-function describeWsError(error: unknown): string {
-  const { code, reason } = error as { code?: unknown; reason?: unknown };
-  return code === undefined
-    ? JSON.stringify(error)
-    : `the socket closed with ${String(code)} ${String(reason)}`;
-}
-
-/** The first result of an operation over graphql-ws (a subscription is left after its first event). */
-function overWs(client: Client, query: string, variables?: Record<string, unknown>): Promise<Body> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const timer = setTimeout(
-      () => settle(() => reject(new Error('no answer over WebSocket in 10 s'))),
-      10_000,
-    );
-    const settle = (how: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      how();
-      queueMicrotask(() => unsubscribe());
-    };
-    const unsubscribe = client.subscribe(
-      { query, ...(variables === undefined ? {} : { variables }) },
-      {
-        next: (value) => settle(() => resolve(value as Body)),
-        error: (error) =>
-          settle(() =>
-            Array.isArray(error)
-              ? resolve({ errors: error as Body['errors'] })
-              : reject(error instanceof Error ? error : new Error(describeWsError(error))),
-          ),
-        complete: () => settle(() => resolve({})),
-      },
-    );
-  });
 }
 
 /**
@@ -166,7 +121,7 @@ describe('the attacks of issue 15 against a gateway with access control', () => 
   let width = 0;
 
   function ws(target: TestGateway, key: string | undefined): Client {
-    const client = wsClientWith(target.wsUrl, key);
+    const client = wsClient(target.wsUrl, key);
     clients.push(client);
     return client;
   }

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildSchema, type GraphQLObjectType } from 'graphql';
-import { type Client, createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle } from '../../src/db/client.js';
 import { getCatalogDim } from '../../src/db/queries/items.js';
@@ -11,7 +10,11 @@ import { ACCESS_TABLE, accessTableMarkdown, type FieldAccess } from '../../src/s
 import { type Role } from '../../src/vocabulary.js';
 import { testDatabases } from '../helpers/databases.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { firstResult, wsClient } from '../helpers/subscriptions.js';
 import { importTinyDataset, TINY_MODEL_DIR } from '../helpers/tiny-world.js';
+
+const overWs = (client: Client, operation: Operation): Promise<Body> =>
+  firstResult(client, operation) as Promise<Body>;
 
 /**
  * The access table against the schema clients see: every root field of the emitted schema has a rule and
@@ -63,44 +66,6 @@ async function overHttp(url: string, key: string | undefined, operation: Operati
   return (await response.json()) as Body;
 }
 
-/** The first result of an operation over graphql-ws (a subscription is left after its first event). */
-function overWs(client: Client, operation: Operation): Promise<Body> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const timer = setTimeout(
-      () => settle(() => reject(new Error('no answer over WebSocket in 10 s'))),
-      10_000,
-    );
-    const settle = (how: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      how();
-      queueMicrotask(() => unsubscribe());
-    };
-    const unsubscribe = client.subscribe(operation, {
-      next: (value) => settle(() => resolve(value as Body)),
-      error: (error) =>
-        settle(() =>
-          Array.isArray(error)
-            ? resolve({ errors: error as Body['errors'] })
-            : reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
-        ),
-      complete: () => settle(() => resolve({})),
-    });
-  });
-}
-
-function wsClientWith(url: string, key: string | undefined): Client {
-  return createClient({
-    url,
-    webSocketImpl: WebSocket,
-    retryAttempts: 0,
-    lazy: true,
-    ...(key === undefined ? {} : { connectionParams: { authorization: `Bearer ${key}` } }),
-  });
-}
-
 /** What the table says a caller gets from a field: the error codes, exactly. */
 function expectedCodes(coordinate: string, caller: Caller): string[] {
   if (caller === 'none') return ['UNAUTHENTICATED'];
@@ -132,7 +97,7 @@ describe('the access table over HTTP and WebSocket', () => {
     const name = `${target.url} ${caller}`;
     let client = clients.get(name);
     if (client === undefined) {
-      client = wsClientWith(target.wsUrl, keyOf(caller));
+      client = wsClient(target.wsUrl, keyOf(caller));
       clients.set(name, client);
     }
     return client;

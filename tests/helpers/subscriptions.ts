@@ -62,3 +62,51 @@ export function collect<T, V>(
     );
   });
 }
+
+/** What a graphql-ws operation answered first: data and errors (a socket-level failure rejects). */
+export interface FirstResult {
+  data?: unknown;
+  errors?: { message: string; extensions?: { code?: string; [key: string]: unknown } }[];
+}
+
+/**
+ * The first result of one operation over graphql-ws (a subscription is left after its first event);
+ * errors the server sends for the operation resolve as `{ errors }`, a closed socket rejects.
+ */
+export function firstResult(
+  client: Client,
+  operation: { query: string; variables?: Record<string, unknown> },
+  timeoutMs = 10_000,
+): Promise<FirstResult> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(
+      () => settle(() => reject(new Error(`no answer over WebSocket in ${timeoutMs} ms`))),
+      timeoutMs,
+    );
+    const settle = (how: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      how();
+      queueMicrotask(() => unsubscribe());
+    };
+    const unsubscribe = client.subscribe(operation, {
+      next: (value) => settle(() => resolve(value as FirstResult)),
+      error: (error) =>
+        settle(() => {
+          if (Array.isArray(error)) return resolve({ errors: error as FirstResult['errors'] });
+          if (error instanceof Error) return reject(error);
+          const { code, reason } = error as { code?: unknown; reason?: unknown };
+          reject(
+            new Error(
+              code === undefined
+                ? JSON.stringify(error)
+                : `the socket closed with ${String(code)} ${String(reason)}`,
+            ),
+          );
+        }),
+      complete: () => settle(() => resolve({})),
+    });
+  });
+}
