@@ -112,7 +112,7 @@ function unauthorizedPage(): string {
 }
 
 function notFoundPage(): string {
-  return '<!doctype html><html lang="en"><meta charset="utf-8"><title>Not found</title><p>No such report. <a href="/reports">All reports</a></p></html>';
+  return '<!doctype html><html lang="en"><meta charset="utf-8"><title>Not found</title><p>No such report.</p></html>';
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
