@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/files.js';
+import { API_KEY_PATTERN, startCli, waitForExit } from '../helpers/processes.js';
+
+/** `npm run cli -- keys ...` as a real process on an embedded database: create, list, revoke, refuse. */
+describe('the keys command', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  const env = () => ({ DATA_DIR: dir.path, LOG_LEVEL: 'warn' });
+  const unset = ['DATABASE_URL', 'AUTH_DISABLED'];
+  async function cli(...args: string[]) {
+    const run = startCli(['keys', ...args], env(), { unset });
+    const exit = await waitForExit(run);
+    return { code: exit.code, output: run.output() };
+  }
+
+  beforeAll(async () => {
+    dir = await tempDir();
+  });
+  afterAll(async () => {
+    await dir?.cleanup();
+  });
+
+  it('creates a key shown once, lists it without the key, and revokes it', async () => {
+    const created = await cli('create', '--role', 'client', '--name', 'web', '--users', 'u-1,u-2', '--json');
+    expect(created.code).toBe(0);
+    const key = JSON.parse(created.output) as { key: string; id: string; role: string; users: string[] };
+    expect(key.key).toMatch(new RegExp(`^${API_KEY_PATTERN.source}$`));
+    expect(key).toMatchObject({ role: 'client', users: ['u-1', 'u-2'] });
+
+    const listed = await cli('list', '--json');
+    expect(listed.code).toBe(0);
+    expect(listed.output).not.toContain(key.key);
+    expect(JSON.parse(listed.output)).toEqual([expect.objectContaining({ id: key.id, revokedAt: null })]);
+
+    const revoked = await cli('revoke', '--id', key.id);
+    expect(revoked.code).toBe(0);
+    expect(revoked.output).toMatch(/^Revoked client key/);
+    expect(JSON.parse((await cli('list', '--json')).output)[0].revokedAt).toEqual(expect.any(String));
+  }, 60_000);
+
+  it('refuses bad requests with their reason and exit status', async () => {
+    expect(await cli('create', '--role', 'root', '--name', 'x')).toMatchObject({
+      code: 2,
+      output: expect.stringMatching(/--role must be one of client, analyst, admin/),
+    });
+    expect(await cli('create', '--role', 'analyst', '--name', 'x', '--users', 'a')).toMatchObject({
+      code: 1,
+      output: expect.stringMatching(/only client keys are bound to users/),
+    });
+    expect(await cli('revoke', '--id', '00000000-0000-0000-0000-000000000000')).toMatchObject({
+      code: 1,
+      output: expect.stringMatching(/does not exist/),
+    });
+    expect((await cli('rotate')).code).toBe(2);
+  }, 60_000);
+});
