@@ -6,7 +6,8 @@ CREATE TABLE "api_keys" (
 	"key_prefix" text NOT NULL,
 	"users" text[],
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"revoked_at" timestamp with time zone
+	"revoked_at" timestamp with time zone,
+	"last_used_at" timestamp with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "gateway_secrets" (

@@ -103,4 +103,6 @@ export interface ApiKeyRecord {
   users: string[] | null;
   createdAt: Date;
   revokedAt: Date | null;
+  /** When a gateway last served a request with it (to within a minute); null: never. */
+  lastUsedAt: Date | null;
 }

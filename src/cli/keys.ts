@@ -14,6 +14,7 @@ interface KeyListing {
   users: string[] | null;
   createdAt: string;
   revokedAt: string | null;
+  lastUsedAt: string | null;
 }
 
 function listing(record: ApiKeyRecord): KeyListing {
@@ -25,6 +26,7 @@ function listing(record: ApiKeyRecord): KeyListing {
     users: record.users,
     createdAt: record.createdAt.toISOString(),
     revokedAt: record.revokedAt?.toISOString() ?? null,
+    lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
   };
 }
 
@@ -35,12 +37,13 @@ function printTable(keys: KeyListing[]): void {
   }
   for (const key of keys) {
     const users = key.users === null ? 'any user' : `users ${key.users.join(',')}`;
-    const state = key.revokedAt === null ? 'active' : `revoked ${key.revokedAt}`;
+    const used = key.lastUsedAt === null ? 'never used' : `last used ${key.lastUsedAt}`;
+    const state = key.revokedAt === null ? `active, ${used}` : `revoked ${key.revokedAt}`;
     console.log(`${key.id}  ${key.role.padEnd(7)}  ${key.prefix}…  ${key.name}  (${users}; ${state})`);
   }
 }
 
-const KEY_FIELDS = 'id name role prefix users createdAt revokedAt';
+const KEY_FIELDS = 'id name role prefix users createdAt revokedAt lastUsedAt';
 
 /** The same operations through a running gateway's GraphQL API, as an admin (GATEWAY_API_KEY). */
 async function viaGateway(url: string, apiKey: string | undefined, query: string, variables = {}) {

@@ -39,6 +39,8 @@ export const apiKeys = pgTable(
     users: text('users').array(),
     createdAt: createdAt(),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    /** When a gateway last looked the key up for a request (at most once a minute per gateway). */
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
   },
   (table) => [uniqueIndex('api_keys_hash_idx').on(table.keyHash)],
 );

@@ -11,6 +11,7 @@ import {
   Subscription,
 } from 'type-graphql';
 import { BadUserInputError } from '../errors.js';
+import { ownerKeyOf } from '../services/access/principal.js';
 import { chartsFor } from '../services/evaluation/charts.js';
 import { type EvaluationReportView } from '../services/evaluation/report.js';
 import { type GatewayContext } from './context.js';
@@ -96,11 +97,17 @@ export class EvaluationResolver {
   }
 
   @FieldResolver(() => [Chart], { description: 'The charts of the report (none until it succeeded).' })
-  async charts(@Root() report: EvaluationReport, @Ctx() { services }: GatewayContext): Promise<Chart[]> {
+  async charts(
+    @Root() report: EvaluationReport,
+    @Ctx() { services, principal }: GatewayContext,
+  ): Promise<Chart[]> {
     return Promise.all(
       chartsFor(report.view).map(async (chart) => ({
         ...chart,
-        url: await services.pageLinks.sign(`/reports/${report.id}/charts/${chart.name}.svg`),
+        url: await services.pageLinks.sign(
+          `/reports/${report.id}/charts/${chart.name}.svg`,
+          ownerKeyOf(principal),
+        ),
       })),
     );
   }
@@ -108,9 +115,9 @@ export class EvaluationResolver {
   @FieldResolver(() => String, {
     description:
       'The report page on this gateway (plain HTML), with its access token: a browser opens it without a key ' +
-      'for 24 hours.',
+      'for 24 hours, while the key that asked is not revoked.',
   })
-  pageUrl(@Root() report: EvaluationReport, @Ctx() { services }: GatewayContext): Promise<string> {
-    return services.pageLinks.sign(`/reports/${report.id}`);
+  pageUrl(@Root() report: EvaluationReport, @Ctx() { services, principal }: GatewayContext): Promise<string> {
+    return services.pageLinks.sign(`/reports/${report.id}`, ownerKeyOf(principal));
   }
 }

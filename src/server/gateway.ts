@@ -85,10 +85,16 @@ async function serveReports(
 ): Promise<void> {
   const path = url.pathname === '/reports/' ? '/reports' : url.pathname;
   const links = services.pageLinks;
-  if (!authDisabled && !(await links.verify(path, url.searchParams.get('access')))) {
-    return sendHtml(res, 401, unauthorizedPage());
+  let keyId: string | null = null;
+  if (!authDisabled) {
+    // A link made with authentication off names no key and opens nothing once keys are on.
+    const link = await links.verify(path, url.searchParams.get('access'));
+    if (link?.keyId == null || !(await services.apiKeys.isActive(link.keyId)))
+      return sendHtml(res, 401, unauthorizedPage());
+    keyId = link.keyId;
   }
-  const sign = (target: string) => (authDisabled ? Promise.resolve(target) : links.sign(target));
+  // The links on a page are made for the key its own link was made for.
+  const sign = (target: string) => (authDisabled ? Promise.resolve(target) : links.sign(target, keyId));
   if (path === '/reports') {
     const reports = await services.evaluation.list({}, 50);
     const hrefs = new Map(
@@ -108,7 +114,7 @@ async function serveReports(
 }
 
 function unauthorizedPage(): string {
-  return '<!doctype html><html lang="en"><meta charset="utf-8"><title>Link needed</title><p>Report pages open from the links the API hands out (<code>pageUrl</code>, valid for 24 hours). Ask the API for the report again for a fresh link.</p></html>';
+  return '<!doctype html><html lang="en"><meta charset="utf-8"><title>Link needed</title><p>Report pages open from the links the API hands out (<code>pageUrl</code>, valid for 24 hours while the key that asked for it is not revoked). Ask the API for the report again for a fresh link.</p></html>';
 }
 
 function notFoundPage(): string {

@@ -10,11 +10,13 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 describe('report pages with authentication on', () => {
   let database: DatabaseHandle;
   let gateway: TestGateway;
+  let analyst: string;
   const get = (path: string) => fetch(new URL(path, gateway.url));
 
   beforeAll(async () => {
     database = await testDatabases[0]!.open();
     gateway = await startTestGateway(database, {}, { gateway: { authDisabled: false } });
+    analyst = (await gateway.services.apiKeys.create({ name: 'analyst', role: 'analyst' })).record.id;
   });
   afterAll(async () => {
     await gateway?.stop();
@@ -28,7 +30,7 @@ describe('report pages with authentication on', () => {
       expect(answer.status).toBe(401);
       expect(await answer.text()).toMatch(/pageUrl/);
     }
-    const signedIndex = await gateway.services.pageLinks.sign('/reports');
+    const signedIndex = await gateway.services.pageLinks.sign('/reports', analyst);
     const access = new URL(signedIndex, 'http://x').searchParams.get('access')!;
     // The index's token does not open a report, and a changed signature opens nothing.
     expect((await get(`${unknown}?access=${access}`)).status).toBe(401);
@@ -36,12 +38,21 @@ describe('report pages with authentication on', () => {
   });
 
   it('opens signed links: the index, and a report that does not exist is 404, not 401', async () => {
-    const index = await get(await gateway.services.pageLinks.sign('/reports'));
+    const index = await get(await gateway.services.pageLinks.sign('/reports', analyst));
     expect(index.status).toBe(200);
     expect(await index.text()).toMatch(/No evaluation reports yet/);
     const missing = await get(
-      await gateway.services.pageLinks.sign('/reports/00000000-0000-0000-0000-000000000000'),
+      await gateway.services.pageLinks.sign('/reports/00000000-0000-0000-0000-000000000000', analyst),
     );
     expect(missing.status).toBe(404);
+  });
+
+  it('closes the links of a revoked key, and refuses links made with authentication off', async () => {
+    const { record } = await gateway.services.apiKeys.create({ name: 'leaving', role: 'analyst' });
+    const link = await gateway.services.pageLinks.sign('/reports', record.id);
+    expect((await get(link)).status).toBe(200);
+    await gateway.services.apiKeys.revoke(record.id);
+    expect((await get(link)).status).toBe(401);
+    expect((await get(await gateway.services.pageLinks.sign('/reports', null))).status).toBe(401);
   });
 });

@@ -69,19 +69,42 @@ describe.each(testDatabases)('API keys and signed page links on $name', (engine)
     await expect(keys.revoke('not-a-uuid')).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
   });
 
-  it('signs report links that only work for their path and until they expire', async () => {
+  it('signs report links that only work for their path, their key and until they expire', async () => {
     const links = new PageLinks(database.db);
     const now = Date.UTC(2026, 10, 26);
-    const signed = await links.sign('/reports/abc', now);
+    const { record } = await keys.create({ name: 'analyst with links', role: 'analyst' });
+    const signed = await links.sign('/reports/abc', record.id, now);
     const access = new URL(signed, 'http://x').searchParams.get('access');
-    expect(await links.verify('/reports/abc', access, now)).toBe(true);
+    expect(await links.verify('/reports/abc', access, now)).toEqual({ keyId: record.id });
     // Another gateway on the same database shares the secret.
-    expect(await new PageLinks(database.db).verify('/reports/abc', access, now)).toBe(true);
-    expect(await links.verify('/reports/abd', access, now)).toBe(false);
-    expect(await links.verify('/reports/abc', access, now + PAGE_LINK_TTL_MS + 1_000)).toBe(false);
-    const tampered = access!.replace(/^\d+/, (expires) => String(Number(expires) + 3600));
-    expect(await links.verify('/reports/abc', tampered, now)).toBe(false);
-    expect(await links.verify('/reports/abc', null, now)).toBe(false);
-    expect(await links.verify('/reports/abc', 'garbage', now)).toBe(false);
+    expect(await new PageLinks(database.db).verify('/reports/abc', access, now)).toEqual({
+      keyId: record.id,
+    });
+    expect(await links.verify('/reports/abd', access, now)).toBeNull();
+    expect(await links.verify('/reports/abc', access, now + PAGE_LINK_TTL_MS + 1_000)).toBeNull();
+    const later = access!.replace(/^\d+/, (expires) => String(Number(expires) + 3600));
+    expect(await links.verify('/reports/abc', later, now)).toBeNull();
+    // Another key's id in the token breaks the signature: a link cannot be moved to a key not revoked.
+    const { record: other } = await keys.create({ name: 'other', role: 'analyst' });
+    expect(await links.verify('/reports/abc', access!.replace(record.id, other.id), now)).toBeNull();
+    expect(await links.verify('/reports/abc', null, now)).toBeNull();
+    expect(await links.verify('/reports/abc', 'garbage', now)).toBeNull();
+    // Made with authentication off: valid, naming no key (the gateway refuses those once keys are on).
+    const keyless = new URL(await links.sign('/reports', null, now), 'http://x').searchParams.get('access');
+    expect(await links.verify('/reports', keyless, now)).toEqual({ keyId: null });
+  });
+
+  it('says whether a key id is active, and records when a key was last used', async () => {
+    const { key, record } = await keys.create({ name: 'used', role: 'client' });
+    expect(record.lastUsedAt).toBeNull();
+    expect(await keys.isActive(record.id)).toBe(true);
+    await keys.authenticate(key);
+    await expect
+      .poll(async () => (await keys.list()).find((listed) => listed.id === record.id)?.lastUsedAt)
+      .toBeInstanceOf(Date);
+    await keys.revoke(record.id);
+    expect(await keys.isActive(record.id)).toBe(false);
+    expect(await keys.isActive('00000000-0000-0000-0000-000000000000')).toBe(false);
+    expect(await keys.isActive('not-a-uuid')).toBe(false);
   });
 });

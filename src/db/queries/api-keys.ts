@@ -1,4 +1,4 @@
-import { asc, eq, isNull, and, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { type Database } from '../client.js';
 import { apiKeys } from '../schema.js';
 import { type ApiKeyRecord, type Same } from '../../records.js';
@@ -65,4 +65,22 @@ export async function revokeApiKey(db: Database, id: string): Promise<ApiKeyReco
     .set({ revokedAt: new Date() })
     .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
   return findApiKey(db, id);
+}
+
+/** Whether the key with this id exists and is not revoked. */
+export async function isApiKeyActive(db: Database, id: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
+  return row !== undefined;
+}
+
+/** Record that the key was used now, unless that was recorded less than `withinMs` ago (one write a minute). */
+export async function touchApiKey(db: Database, id: string, withinMs: number): Promise<void> {
+  const before = new Date(Date.now() - withinMs);
+  await db
+    .update(apiKeys)
+    .set({ lastUsedAt: new Date() })
+    .where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, before))));
 }

@@ -19,6 +19,11 @@ export class ApiKey {
   createdAt!: Date;
   @Field(() => GraphQLDateTime, { nullable: true, description: 'Set once revoked: the key no longer works.' })
   revokedAt!: Date | null;
+  @Field(() => GraphQLDateTime, {
+    nullable: true,
+    description: 'When a gateway last served a request with it, to within a minute; null: never.',
+  })
+  lastUsedAt!: Date | null;
 
   static from(row: ApiKeyRecord): ApiKey {
     return Object.assign(new ApiKey(), {
@@ -29,6 +34,7 @@ export class ApiKey {
       users: row.users,
       createdAt: row.createdAt,
       revokedAt: row.revokedAt,
+      lastUsedAt: row.lastUsedAt,
     });
   }
 }

@@ -5,8 +5,10 @@ import {
   findActiveApiKeyByHash,
   insertApiKey,
   insertFirstApiKey,
+  isApiKeyActive,
   listApiKeys,
   revokeApiKey,
+  touchApiKey,
 } from '../../db/queries/api-keys.js';
 import { BadUserInputError, NotFoundError } from '../../errors.js';
 import { quote, textProblem } from '../../lib/text.js';
@@ -22,6 +24,8 @@ export const KEY_CACHE_TTL_MS = 10_000;
 /** Entries remembered at once (unknown keys too, so guessing costs no query; cleared when full). */
 const KEY_CACHE_SIZE = 10_000;
 const MAX_NAME_LENGTH = 100;
+/** `lastUsedAt` is written at most this often per key and gateway. */
+const LAST_USED_RESOLUTION_MS = 60_000;
 /** Users one client key may be bound to. */
 export const MAX_KEY_USERS = 1_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -44,6 +48,8 @@ export interface ApiKeyRequest {
  */
 export class ApiKeyService {
   private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  /** Whether a key id is active, for signed links (same lifetime as the cache above). */
+  private readonly activeIds = new Map<string, { active: boolean; until: number }>();
 
   constructor(private readonly db: Database) {}
 
@@ -72,7 +78,20 @@ export class ApiKeyService {
     const record = UUID.test(id) ? await revokeApiKey(this.db, id) : undefined;
     if (record === undefined) throw new NotFoundError(`API key ${quote(id)} does not exist`);
     this.cache.clear();
+    this.activeIds.clear();
     return record;
+  }
+
+  /** Whether the key with this id exists and is not revoked (remembered like a key's lookup). */
+  async isActive(id: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const now = Date.now();
+    const cached = this.activeIds.get(id);
+    if (cached !== undefined && cached.until > now) return cached.active;
+    const active = await isApiKeyActive(this.db, id);
+    if (this.activeIds.size >= KEY_CACHE_SIZE) this.activeIds.clear();
+    this.activeIds.set(id, { active, until: now + KEY_CACHE_TTL_MS });
+    return active;
   }
 
   /** The principal of a presented key: the key's role, or nobody with the reason. */
@@ -100,6 +119,9 @@ export class ApiKeyService {
           };
     if (this.cache.size >= KEY_CACHE_SIZE) this.cache.clear();
     this.cache.set(keyHash, { principal, until: now + KEY_CACHE_TTL_MS });
+    // Which keys are in use (before revoking one): best-effort, never in the request's way.
+    if (record !== undefined)
+      void touchApiKey(this.db, record.id, LAST_USED_RESOLUTION_MS).catch(() => undefined);
     return principal;
   }
 
