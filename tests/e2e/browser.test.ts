@@ -333,10 +333,10 @@ describe.skipIf(!hasChromium)('the web page and GraphiQL in headless Chromium on
     await report.waitFor();
     expect(await report.locator('h3').textContent()).toBe('personalisation · succeeded');
     expect(await report.locator('.figures').first().textContent()).toMatch(/z-?\d/);
-    // The report's page link, signed where report pages want it (`?access=`).
-    expect(await report.locator('a').getAttribute('href')).toMatch(
-      /^\/reports\/[0-9a-f-]{36}(\?access=\d+\.[0-9a-f]{64})?$/,
-    );
+    // The report's page link, signed for the key that asked (`?access=<expiry>.<key id>.<mac>`), opens.
+    const href = await report.locator('a').getAttribute('href');
+    expect(href).toMatch(/^\/reports\/[0-9a-f-]{36}\?access=\d+\.[0-9a-f-]{36}\.[0-9a-f]{64}$/);
+    expect((await fetch(new URL(href!, origin))).status).toBe(200);
     await page.waitForFunction(() => {
       const charts = [...document.querySelectorAll('.report .charts img')];
       return charts.length > 0 && charts.every((chart) => chart.complete && chart.naturalWidth > 0);
