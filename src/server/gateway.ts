@@ -85,16 +85,18 @@ async function serveReports(
 ): Promise<void> {
   const path = url.pathname === '/reports/' ? '/reports' : url.pathname;
   const links = services.pageLinks;
-  let keyId: string | null = null;
+  let opened: { keyId: string; expires: number } | null = null;
   if (!authDisabled) {
     // A link made with authentication off names no key and opens nothing once keys are on.
     const link = await links.verify(path, url.searchParams.get('access'));
     if (link?.keyId == null || !(await services.apiKeys.isActive(link.keyId)))
       return sendHtml(res, 401, unauthorizedPage());
-    keyId = link.keyId;
+    opened = { keyId: link.keyId, expires: link.expires };
   }
-  // The links on a page are made for the key its own link was made for.
-  const sign = (target: string) => (authDisabled ? Promise.resolve(target) : links.sign(target, keyId));
+  // The links on a page are made for the key its own link was made for, and expire when it does: a
+  // chain of links never outlives the one the API handed out.
+  const sign = (target: string) =>
+    opened === null ? Promise.resolve(target) : links.sign(target, opened.keyId, Date.now(), opened.expires);
   if (path === '/reports') {
     const reports = await services.evaluation.list({}, 50);
     const hrefs = new Map(

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle } from '../../src/db/client.js';
+import { insertEvaluationReport } from '../../src/db/queries/evaluations.js';
+import { upsertModelVersion } from '../../src/db/queries/models.js';
+import { PAGE_LINK_TTL_MS } from '../../src/services/access/page-links.js';
 import { testDatabases } from '../helpers/databases.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -55,5 +58,37 @@ describe('report pages with authentication on', () => {
     await gateway.services.apiKeys.revoke(record.id);
     expect((await get(link)).status).toBe(401);
     expect((await get(await gateway.services.pageLinks.sign('/reports', null))).status).toBe(401);
+  });
+
+  it('never renews a link: the links on a page expire when the link it was opened with does', async () => {
+    // A stored (queued) report, so the index links to it and its page links back to the index.
+    const version = await upsertModelVersion(gateway.services.db, {
+      preset: 'tiny',
+      embeddingDim: 4,
+      artifactDir: '/nonexistent',
+      datasetHash: null,
+      metrics: {},
+    });
+    const report = await insertEvaluationReport(gateway.services.db, {
+      modelVersionId: version.id,
+      kind: 'personalisation',
+      parameters: {},
+    });
+    const made = Date.now() - PAGE_LINK_TTL_MS + 60_000; // made almost a day ago: a minute left
+    const expiresOf = (link: string) => new URL(link, 'http://x').searchParams.get('access')?.split('.')[0];
+    const hrefsOf = async (link: string) => {
+      const answer = await get(link);
+      expect(answer.status).toBe(200);
+      return [...(await answer.text()).matchAll(/href="([^"]+)"/g)].map(([, href]) =>
+        href!.replace(/&amp;/g, '&'),
+      );
+    };
+    const index = await gateway.services.pageLinks.sign('/reports', analyst, made);
+    const toReport = (await hrefsOf(index)).filter((href) => href.startsWith(`/reports/${report.id}?`));
+    expect(toReport).toHaveLength(1);
+    expect(expiresOf(toReport[0]!)).toBe(expiresOf(index));
+    const backToIndex = (await hrefsOf(toReport[0]!)).filter((href) => href.startsWith('/reports?'));
+    expect(backToIndex).toHaveLength(1);
+    expect(expiresOf(backToIndex[0]!)).toBe(expiresOf(index));
   });
 });

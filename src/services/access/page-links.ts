@@ -23,23 +23,28 @@ export class PageLinks {
 
   /**
    * `path` with an access token appended, on behalf of the API key that asked for it (null: no key,
-   * authentication off): revoking the key ends its links too.
+   * authentication off): revoking the key ends its links too. `expires` (seconds since the epoch) keeps
+   * the expiry of the link a page was opened with, so following links never renews them.
    */
-  async sign(path: string, keyId: string | null, now = Date.now()): Promise<string> {
-    const expires = Math.floor((now + PAGE_LINK_TTL_MS) / 1000);
+  async sign(
+    path: string,
+    keyId: string | null,
+    now = Date.now(),
+    expires = Math.floor((now + PAGE_LINK_TTL_MS) / 1000),
+  ): Promise<string> {
     const owner = keyId ?? NO_KEY;
     return `${path}?access=${expires}.${owner}.${await this.mac(path, expires, owner)}`;
   }
 
   /**
-   * The key a valid, unexpired token for `path` was made for (`{ keyId: null }`: made with
-   * authentication off), or null when the token is missing, altered, for another path or expired.
+   * The key a valid, unexpired token for `path` was made for (`keyId: null`: made with authentication
+   * off) and when it expires, or null when the token is missing, altered, for another path or expired.
    */
   async verify(
     path: string,
     access: string | null,
     now = Date.now(),
-  ): Promise<{ keyId: string | null } | null> {
+  ): Promise<{ keyId: string | null; expires: number } | null> {
     const match = /^(\d{1,12})\.([0-9a-f-]{36}|-)\.([0-9a-f]{64})$/.exec(access ?? '');
     if (match === null) return null;
     const expires = Number(match[1]);
@@ -47,7 +52,7 @@ export class PageLinks {
     if (expires * 1000 < now) return null;
     const expected = Buffer.from(await this.mac(path, expires, owner), 'hex');
     if (!timingSafeEqual(expected, Buffer.from(match[3] as string, 'hex'))) return null;
-    return { keyId: owner === NO_KEY ? null : owner };
+    return { keyId: owner === NO_KEY ? null : owner, expires };
   }
 
   private async mac(path: string, expires: number, owner: string): Promise<string> {
