@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle } from '../../src/db/client.js';
-import { ApiKeyService } from '../../src/services/access/api-keys.service.js';
+import { ApiKeyService, KEY_CACHE_SIZE } from '../../src/services/access/api-keys.service.js';
 import { PAGE_LINK_TTL_MS, PageLinks } from '../../src/services/access/page-links.js';
 import { testDatabases } from '../helpers/databases.js';
 
@@ -75,11 +76,16 @@ describe.each(testDatabases)('API keys and signed page links on $name', (engine)
     const { record } = await keys.create({ name: 'analyst with links', role: 'analyst' });
     const signed = await links.sign('/reports/abc', record.id, now);
     const access = new URL(signed, 'http://x').searchParams.get('access');
-    expect(await links.verify('/reports/abc', access, now)).toEqual({ keyId: record.id });
+    const expires = Math.floor((now + PAGE_LINK_TTL_MS) / 1000);
+    expect(await links.verify('/reports/abc', access, now)).toEqual({ keyId: record.id, expires });
     // Another gateway on the same database shares the secret.
     expect(await new PageLinks(database.db).verify('/reports/abc', access, now)).toEqual({
       keyId: record.id,
+      expires,
     });
+    // A link made from a page keeps that page's expiry.
+    const derived = await links.sign('/reports', record.id, now + 3_600_000, expires);
+    expect(new URL(derived, 'http://x').searchParams.get('access')?.split('.')[0]).toBe(String(expires));
     expect(await links.verify('/reports/abd', access, now)).toBeNull();
     expect(await links.verify('/reports/abc', access, now + PAGE_LINK_TTL_MS + 1_000)).toBeNull();
     const later = access!.replace(/^\d+/, (expires) => String(Number(expires) + 3600));
@@ -91,7 +97,7 @@ describe.each(testDatabases)('API keys and signed page links on $name', (engine)
     expect(await links.verify('/reports/abc', 'garbage', now)).toBeNull();
     // Made with authentication off: valid, naming no key (the gateway refuses those once keys are on).
     const keyless = new URL(await links.sign('/reports', null, now), 'http://x').searchParams.get('access');
-    expect(await links.verify('/reports', keyless, now)).toEqual({ keyId: null });
+    expect(await links.verify('/reports', keyless, now)).toEqual({ keyId: null, expires });
   });
 
   it('says whether a key id is active, and records when a key was last used', async () => {
@@ -107,4 +113,26 @@ describe.each(testDatabases)('API keys and signed page links on $name', (engine)
     expect(await keys.isActive('00000000-0000-0000-0000-000000000000')).toBe(false);
     expect(await keys.isActive('not-a-uuid')).toBe(false);
   });
+
+  it('keeps valid keys cached through a flood of made-up keys', async () => {
+    const queries: string[] = [];
+    const counted = await engine.open({ onQuery: (query) => queries.push(query) });
+    try {
+      const service = new ApiKeyService(counted.db);
+      const { key } = await service.create({ name: 'busy frontend', role: 'client' });
+      const lookups = () => queries.filter((query) => query.includes('"key_hash" =')).length;
+      expect((await service.authenticate(key)).kind).toBe('key');
+      expect(lookups()).toBe(1);
+      // More made-up keys than the valid keys' cache holds: once, one shared cache was cleared by them.
+      for (let i = 0; i < KEY_CACHE_SIZE + 1; i += 1) {
+        const madeUp = `rbk_${randomBytes(32).toString('base64url')}`;
+        expect((await service.authenticate(madeUp)).kind).toBe('anonymous');
+      }
+      expect(lookups()).toBe(KEY_CACHE_SIZE + 2); // each made-up key cost one lookup...
+      expect((await service.authenticate(key)).kind).toBe('key');
+      expect(lookups()).toBe(KEY_CACHE_SIZE + 2); // ...and the valid key is still remembered
+    } finally {
+      await counted.close();
+    }
+  }, 60_000);
 });

@@ -21,13 +21,19 @@ import { type Principal } from './principal.js';
 const KEY_FORMAT = /^rbk_[A-Za-z0-9_-]{43}$/;
 /** How long a key's lookup is remembered: a revoked key stops working on other gateways within this. */
 export const KEY_CACHE_TTL_MS = 10_000;
-/** Entries remembered at once (unknown keys too, so guessing costs no query; cleared when full). */
-const KEY_CACHE_SIZE = 10_000;
+/** Valid keys remembered at once (cleared when full). */
+export const KEY_CACHE_SIZE = 10_000;
+/**
+ * Unknown keys remembered at once, apart from the valid ones: a flood of made-up keys costs a query each
+ * but can never push a valid key out of its cache.
+ */
+const UNKNOWN_KEY_CACHE_SIZE = 1_000;
 const MAX_NAME_LENGTH = 100;
 /** `lastUsedAt` is written at most this often per key and gateway. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 /** Users one client key may be bound to. */
 export const MAX_KEY_USERS = 1_000;
+const UNKNOWN_KEY: Principal = { kind: 'anonymous', problem: 'the API key is unknown or was revoked' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function hashKey(key: string): string {
@@ -48,6 +54,12 @@ export interface ApiKeyRequest {
  */
 export class ApiKeyService {
   private readonly cache = new Map<string, { principal: Principal; until: number }>();
+  private readonly unknown = new Map<string, number>();
+  /**
+   * Bumped by every revocation: a lookup that started before one does not cache what it read (it may
+   * have read the key just before it was revoked).
+   */
+  private revocations = 0;
   /** Whether a key id is active, for signed links (same lifetime as the cache above). */
   private readonly activeIds = new Map<string, { active: boolean; until: number }>();
 
@@ -77,6 +89,7 @@ export class ApiKeyService {
   async revoke(id: string): Promise<ApiKeyRecord> {
     const record = UUID.test(id) ? await revokeApiKey(this.db, id) : undefined;
     if (record === undefined) throw new NotFoundError(`API key ${quote(id)} does not exist`);
+    this.revocations += 1;
     this.cache.clear();
     this.activeIds.clear();
     return record;
@@ -88,7 +101,9 @@ export class ApiKeyService {
     const now = Date.now();
     const cached = this.activeIds.get(id);
     if (cached !== undefined && cached.until > now) return cached.active;
+    const revocations = this.revocations;
     const active = await isApiKeyActive(this.db, id);
+    if (revocations !== this.revocations) return active;
     if (this.activeIds.size >= KEY_CACHE_SIZE) this.activeIds.clear();
     this.activeIds.set(id, { active, until: now + KEY_CACHE_TTL_MS });
     return active;
@@ -106,22 +121,28 @@ export class ApiKeyService {
     const now = Date.now();
     const cached = this.cache.get(keyHash);
     if (cached !== undefined && cached.until > now) return cached.principal;
+    const unknownUntil = this.unknown.get(keyHash);
+    if (unknownUntil !== undefined && unknownUntil > now) return UNKNOWN_KEY;
+    const revocations = this.revocations;
     const record = await findActiveApiKeyByHash(this.db, keyHash);
-    const principal: Principal =
-      record === undefined
-        ? { kind: 'anonymous', problem: 'the API key is unknown or was revoked' }
-        : {
-            kind: 'key',
-            keyId: record.id,
-            name: record.name,
-            role: record.role,
-            users: record.users === null ? null : new Set(record.users),
-          };
-    if (this.cache.size >= KEY_CACHE_SIZE) this.cache.clear();
-    this.cache.set(keyHash, { principal, until: now + KEY_CACHE_TTL_MS });
+    if (record === undefined) {
+      if (this.unknown.size >= UNKNOWN_KEY_CACHE_SIZE) this.unknown.clear();
+      this.unknown.set(keyHash, now + KEY_CACHE_TTL_MS);
+      return UNKNOWN_KEY;
+    }
+    const principal: Principal = {
+      kind: 'key',
+      keyId: record.id,
+      name: record.name,
+      role: record.role,
+      users: record.users === null ? null : new Set(record.users),
+    };
+    if (revocations === this.revocations) {
+      if (this.cache.size >= KEY_CACHE_SIZE) this.cache.clear();
+      this.cache.set(keyHash, { principal, until: now + KEY_CACHE_TTL_MS });
+    }
     // Which keys are in use (before revoking one): best-effort, never in the request's way.
-    if (record !== undefined)
-      void touchApiKey(this.db, record.id, LAST_USED_RESOLUTION_MS).catch(() => undefined);
+    void touchApiKey(this.db, record.id, LAST_USED_RESOLUTION_MS).catch(() => undefined);
     return principal;
   }
 
