@@ -18,5 +18,10 @@ describe('imageUrlProblem', () => {
     ['ftp://example.com/a.png', /scheme ftp:/],
     ['/relative/a.png', /not a URL/],
     ['https://', /not a URL/],
+    ['ht\ttps://example.com/a.png', /control characters/],
+    ['https://example.com/a\n.png', /control characters/],
+    ['data:image/png;base64,iVBO\rRw0=', /control characters/],
+    ['https:\\evil.example/a.png', /backslashes/],
+    ['https://example.com/a b.png', /spaces/],
   ])('refuses %s', (url, problem) => expect(imageUrlProblem(url)).toMatch(problem));
 });
