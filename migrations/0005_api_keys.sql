@@ -7,7 +7,8 @@ CREATE TABLE "api_keys" (
 	"users" text[],
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"revoked_at" timestamp with time zone,
-	"last_used_at" timestamp with time zone
+	"last_used_at" timestamp with time zone,
+	CONSTRAINT "api_keys_role_known" CHECK ("api_keys"."role" in ('client', 'analyst', 'admin'))
 );
 --> statement-breakpoint
 CREATE TABLE "gateway_secrets" (

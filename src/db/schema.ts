@@ -42,7 +42,10 @@ export const apiKeys = pgTable(
     /** When a gateway last looked the key up for a request (at most once a minute per gateway). */
     lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
   },
-  (table) => [uniqueIndex('api_keys_hash_idx').on(table.keyHash)],
+  (table) => [
+    uniqueIndex('api_keys_hash_idx').on(table.keyHash),
+    check('api_keys_role_known', sql`${table.role} in ('client', 'analyst', 'admin')`),
+  ],
 );
 
 /**
