@@ -8,7 +8,7 @@ import { generationJobs } from '../../src/db/schema.js';
 import { MAX_ITEMS_PER_UPSERT, MAX_OPEN_JOBS_PER_KEY } from '../../src/limits.js';
 import { testDatabases } from '../helpers/databases.js';
 import { StepGate } from '../helpers/gate.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { SERVED_ACCESS, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { firstResult, wsClient } from '../helpers/subscriptions.js';
 import { importTinyDataset, TINY_MODEL_DIR } from '../helpers/tiny-world.js';
 
@@ -144,7 +144,7 @@ describe('the attacks of issue 15 against a gateway with access control', () => 
       database,
       { MODEL_DIR: TINY_MODEL_DIR },
       // Mutations over WebSocket as in production by default (WS_MUTATIONS=false).
-      { wrapDenoiser: gate.wrap, gateway: { authDisabled: false, webSocketMutations: false } },
+      { wrapDenoiser: gate.wrap, gateway: SERVED_ACCESS },
     );
     wsOn = await startTestGateway(
       database,
@@ -152,11 +152,7 @@ describe('the attacks of issue 15 against a gateway with access control', () => 
       { gateway: { authDisabled: false, webSocketMutations: true } },
     );
     emptyDatabase = await engine.open();
-    empty = await startTestGateway(
-      emptyDatabase,
-      {},
-      { gateway: { authDisabled: false, webSocketMutations: false } },
-    );
+    empty = await startTestGateway(emptyDatabase, {}, { gateway: SERVED_ACCESS });
     const apiKeys = gateway.services.apiKeys;
     keys.admin = (await apiKeys.create({ name: 'admin', role: 'admin' })).key;
     keys.analyst = (await apiKeys.create({ name: 'analyst', role: 'analyst' })).key;

@@ -9,7 +9,7 @@ import { getCatalogDim } from '../../src/db/queries/items.js';
 import { ACCESS_TABLE, accessTableMarkdown, type FieldAccess } from '../../src/server/access.js';
 import { type Role } from '../../src/vocabulary.js';
 import { testDatabases } from '../helpers/databases.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { SERVED_ACCESS, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { firstResult, wsClient } from '../helpers/subscriptions.js';
 import { importTinyDataset, TINY_MODEL_DIR } from '../helpers/tiny-world.js';
 
@@ -180,11 +180,7 @@ describe('the access table over HTTP and WebSocket', () => {
       { MODEL_DIR: TINY_MODEL_DIR },
       { gateway: { authDisabled: false, webSocketMutations: true } },
     );
-    wsOff = await startTestGateway(
-      database,
-      { MODEL_DIR: TINY_MODEL_DIR },
-      { gateway: { authDisabled: false, webSocketMutations: false } },
-    );
+    wsOff = await startTestGateway(database, { MODEL_DIR: TINY_MODEL_DIR }, { gateway: SERVED_ACCESS });
     for (const role of ROLES) {
       keys[role] = (await gateway.services.apiKeys.create({ name: `access ${role}`, role })).key;
     }

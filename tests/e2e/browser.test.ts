@@ -6,10 +6,13 @@ import { type Client, createClient } from 'graphql-ws';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { importDemoWorldIfEmpty } from '../../src/services/ingestion/demo-world.js';
-import { type GraphQLResponse, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { type DatabaseHandle } from '../../src/db/client.js';
+import {
+  type GraphQLResponse,
+  SERVED_ACCESS,
+  startDemoGateway,
+  type TestGateway,
+} from '../helpers/gateway.js';
 import { collect } from '../helpers/subscriptions.js';
 import {
   GenerateDocument,
@@ -130,14 +133,7 @@ describe.skipIf(!hasChromium)('the web page and GraphiQL in headless Chromium on
 
   beforeAll(async () => {
     await mkdir(SHOTS, { recursive: true });
-    database = await openDatabase({ dataDir: null });
-    await database.migrate();
-    await importDemoWorldIfEmpty(database.db, createLogger('silent'));
-    gateway = await startTestGateway(
-      database,
-      { MODEL_DIR: 'models/demo', IMAGE_DECODER: 'world:demo:1' },
-      { gateway: { authDisabled: false, webSocketMutations: false } },
-    );
+    ({ database, gateway } = await startDemoGateway({ gateway: SERVED_ACCESS }));
     origin = `http://127.0.0.1:${gateway.port}`;
     adminKey = (await gateway.services.apiKeys.create({ name: 'browser', role: 'admin' })).key;
     clientKey = (await gateway.services.apiKeys.create({ name: 'browser client', role: 'client' })).key;

@@ -9,10 +9,8 @@ import {
   GraphQLRequestError,
   recommend,
 } from '../../examples/client/index.js';
-import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { importDemoWorldIfEmpty } from '../../src/services/ingestion/demo-world.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { type DatabaseHandle } from '../../src/db/client.js';
+import { SERVED_ACCESS, startDemoGateway, type TestGateway } from '../helpers/gateway.js';
 
 /**
  * The typed client example (examples/client/) against a real gateway on the demo world, with
@@ -25,14 +23,7 @@ describe('the typed client example, on the demo', () => {
   let apiKey: string;
 
   beforeAll(async () => {
-    database = await openDatabase({ dataDir: null });
-    await database.migrate();
-    await importDemoWorldIfEmpty(database.db, createLogger('silent'));
-    gateway = await startTestGateway(
-      database,
-      { MODEL_DIR: 'models/demo', IMAGE_DECODER: 'world:demo:1' },
-      { gateway: { authDisabled: false, webSocketMutations: false } },
-    );
+    ({ database, gateway } = await startDemoGateway({ gateway: SERVED_ACCESS }));
     ({ key: apiKey } = await gateway.services.apiKeys.create({ name: 'example', role: 'client' }));
     client = connect(gateway.wsUrl, { webSocketImpl: WebSocket, retryAttempts: 0, apiKey });
   }, 120_000);

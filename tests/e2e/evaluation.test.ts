@@ -1,9 +1,7 @@
 import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { importDemoWorldIfEmpty } from '../../src/services/ingestion/demo-world.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { type DatabaseHandle } from '../../src/db/client.js';
+import { startDemoGateway, type TestGateway } from '../helpers/gateway.js';
 import { collect, wsClient } from '../helpers/subscriptions.js';
 import {
   type EvaluationInput,
@@ -28,10 +26,7 @@ describe('evaluation reports through GraphQL on the demo world', () => {
   const base = { samplesPerUser: 4, steps: 8, maxUsers: 6, permutations: 200, seed: 1 };
 
   beforeAll(async () => {
-    database = await openDatabase({ dataDir: null });
-    await database.migrate();
-    await importDemoWorldIfEmpty(database.db, createLogger('silent'));
-    gateway = await startTestGateway(database, { MODEL_DIR: 'models/demo', IMAGE_DECODER: 'world:demo:1' });
+    ({ database, gateway } = await startDemoGateway());
     client = wsClient(gateway.wsUrl);
   }, 120_000);
   afterAll(async () => {

@@ -2,10 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Kind, type OperationDefinitionNode, parse } from 'graphql';
 import { type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { importDemoWorldIfEmpty } from '../../src/services/ingestion/demo-world.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { type DatabaseHandle } from '../../src/db/client.js';
+import { SERVED_ACCESS, startDemoGateway, type TestGateway } from '../helpers/gateway.js';
 import { wsClient } from '../helpers/subscriptions.js';
 
 /**
@@ -89,14 +87,7 @@ describe('the README GraphQL examples, on the demo', () => {
   const answers = new Map<string, unknown>();
 
   beforeAll(async () => {
-    database = await openDatabase({ dataDir: null });
-    await database.migrate();
-    await importDemoWorldIfEmpty(database.db, createLogger('silent'));
-    gateway = await startTestGateway(
-      database,
-      { MODEL_DIR: 'models/demo', IMAGE_DECODER: 'world:demo:1' },
-      { gateway: { authDisabled: false, webSocketMutations: false } },
-    );
+    ({ database, gateway } = await startDemoGateway({ gateway: SERVED_ACCESS }));
     ({ key } = await gateway.services.apiKeys.create({ name: 'readme', role: 'admin' }));
     client = wsClient(gateway.wsUrl, key);
   }, 120_000);

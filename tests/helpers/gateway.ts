@@ -1,7 +1,7 @@
 import { type TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { parseDecoderSpec } from '../../src/config.js';
-import { type DatabaseHandle } from '../../src/db/client.js';
+import { type DatabaseHandle, openDatabase } from '../../src/db/client.js';
 import { insertJobWithinLimits } from '../../src/db/queries/jobs.js';
 import { type JobRecord } from '../../src/records.js';
 import { type Denoiser, type DenoiseBatcher } from '../../src/ml/index.js';
@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../../src/lib/logger.js';
 import { buildGatewaySchema } from '../../src/resolvers/schema.js';
 import { type GatewayOptions, type RunningGateway, startGateway } from '../../src/server/gateway.js';
 import { type ServiceConfig, type Services, startServices } from '../../src/services/index.js';
+import { importDemoWorldIfEmpty } from '../../src/services/ingestion/demo-world.js';
 
 export interface GraphQLResponse<T> {
   data?: T | null;
@@ -126,4 +127,31 @@ export async function insertIdleJob(gateway: TestGateway, user: string, steps = 
   );
   if (!('job' in admitted)) throw new Error(`the job for ${user} was refused`);
   return admitted.job;
+}
+
+/** Access as `npm start` has it: keys on, mutations over HTTP only. */
+export const SERVED_ACCESS = { authDisabled: false, webSocketMutations: false } as const;
+
+/**
+ * The demo as `npm start` serves it on a first start: an embedded database holding the demo world, the
+ * demo model and the world's pictures. Closing the database is the caller's (also when the start fails,
+ * it is closed here).
+ */
+export async function startDemoGateway(
+  options: Parameters<typeof startTestGateway>[2] = {},
+): Promise<{ database: DatabaseHandle; gateway: TestGateway }> {
+  const database = await openDatabase({ dataDir: null });
+  try {
+    await database.migrate();
+    await importDemoWorldIfEmpty(database.db, createLogger('silent'));
+    const gateway = await startTestGateway(
+      database,
+      { MODEL_DIR: 'models/demo', IMAGE_DECODER: 'world:demo:1' },
+      options,
+    );
+    return { database, gateway };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
 }
