@@ -11,6 +11,7 @@ import {
   type EvaluationReportView,
 } from '../services/evaluation/report.js';
 import { type CliCommand, integerFlag, parseFlags, UsageError } from './command.js';
+import { postToGateway } from './gateway-client.js';
 
 /** The report's figures as a few lines of text. */
 export function summarise(view: EvaluationReportView): string {
@@ -79,22 +80,8 @@ async function viaGateway(
   apiKey: string | undefined,
 ): Promise<EvaluationReportView & { pageUrl: string }> {
   const authorization = apiKey === undefined ? undefined : `Bearer ${apiKey}`;
-  const post = async (query: string, variables: Record<string, unknown>) => {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(authorization === undefined ? {} : { authorization }),
-      },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await response.json()) as {
-      data?: Record<string, unknown>;
-      errors?: { message: string }[];
-    };
-    if (body.errors !== undefined) throw new Error(body.errors.map((error) => error.message).join('; '));
-    return body.data as Record<string, unknown>;
-  };
+  const post = (query: string, variables: Record<string, unknown>) =>
+    postToGateway(url, apiKey, query, variables);
   const input = { ...request, kind: request.kind.toUpperCase(), sampler: request.sampler?.toUpperCase() };
   const started = (await post(RUN, { input })).runEvaluation as { id: string; pageUrl: string };
   const progress = terminalProgress();

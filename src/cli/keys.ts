@@ -4,6 +4,7 @@ import { type ApiKeyRecord } from '../records.js';
 import { ApiKeyService } from '../services/access/api-keys.service.js';
 import { ROLES, type Role } from '../vocabulary.js';
 import { type CliCommand, parseFlags, requireFlag, UsageError } from './command.js';
+import { postToGateway } from './gateway-client.js';
 
 /** What the command shows of a key (its hash never; the key itself only when created). */
 interface KeyListing {
@@ -49,14 +50,7 @@ const KEY_FIELDS = 'id name role prefix users createdAt revokedAt lastUsedAt';
 async function viaGateway(url: string, apiKey: string | undefined, query: string, variables = {}) {
   if (apiKey === undefined)
     throw new UsageError('--gateway needs GATEWAY_API_KEY (an admin key) in the environment');
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: Record<string, unknown>; errors?: { message: string }[] };
-  if (body.errors !== undefined) throw new Error(body.errors.map((error) => error.message).join('; '));
-  return body.data as Record<string, unknown>;
+  return postToGateway(url, apiKey, query, variables);
 }
 
 function fromApi(key: Record<string, unknown>): KeyListing {
