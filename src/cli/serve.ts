@@ -84,7 +84,7 @@ async function announceAccess(services: Services, config: Config, origin: string
     return;
   }
   if (config.NODE_ENV === 'production') {
-    if ((await services.apiKeys.list()).length === 0)
+    if (!(await services.apiKeys.anyExists()))
       logger.warn(
         'no API key exists yet: create one with `npm run cli -- keys create --role admin --name ops`',
       );

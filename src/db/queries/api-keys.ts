@@ -28,14 +28,19 @@ export async function insertFirstApiKey(db: Database, key: ApiKeyWrite): Promise
   return db.transaction(async (tx) => {
     // One bootstrap however many gateways start at once on an empty database.
     await tx.execute(sql`select pg_advisory_xact_lock(${API_KEY_BOOTSTRAP_LOCK})`);
-    const [existing] = await tx.select({ id: apiKeys.id }).from(apiKeys).limit(1);
-    if (existing !== undefined) return undefined;
+    if (await anyApiKeyExists(tx as unknown as Database)) return undefined;
     const [row] = await tx.insert(apiKeys).values(key).returning();
     return row;
   });
 }
 
 const API_KEY_BOOTSTRAP_LOCK = 7_276_501_236;
+
+/** Whether any key was ever created (revoked ones count). */
+export async function anyApiKeyExists(db: Database): Promise<boolean> {
+  const [existing] = await db.select({ id: apiKeys.id }).from(apiKeys).limit(1);
+  return existing !== undefined;
+}
 
 /** The key with this hash, if it exists and is not revoked. */
 export async function findActiveApiKeyByHash(

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Database } from '../../db/client.js';
 import {
+  anyApiKeyExists,
   type ApiKeyWrite,
   findActiveApiKeyByHash,
   insertApiKey,
@@ -79,6 +80,11 @@ export class ApiKeyService {
     const write = this.prepare({ name: 'first admin key', role: 'admin' });
     const record = await insertFirstApiKey(this.db, write.row);
     return record === undefined ? null : { key: write.key, record };
+  }
+
+  /** Whether any key was ever created (revoked ones count). */
+  anyExists(): Promise<boolean> {
+    return anyApiKeyExists(this.db);
   }
 
   list(): Promise<ApiKeyRecord[]> {
