@@ -12,6 +12,7 @@ import {
   touchApiKey,
 } from '../../db/queries/api-keys.js';
 import { BadUserInputError, NotFoundError } from '../../errors.js';
+import { ExpiringMap } from '../../lib/expiring-map.js';
 import { quote, textProblem } from '../../lib/text.js';
 import { type ApiKeyRecord } from '../../records.js';
 import { ROLES, type Role } from '../../vocabulary.js';
@@ -54,15 +55,17 @@ export interface ApiKeyRequest {
  * the caller's {@link Principal} for each request.
  */
 export class ApiKeyService {
-  private readonly cache = new Map<string, { principal: Principal; until: number }>();
-  private readonly unknown = new Map<string, number>();
+  /** Valid keys by hash. */
+  private readonly cache = new ExpiringMap<string, Principal>(KEY_CACHE_SIZE, KEY_CACHE_TTL_MS);
+  /** Unknown keys by hash, apart: made-up keys never push valid ones out. */
+  private readonly unknown = new ExpiringMap<string, true>(UNKNOWN_KEY_CACHE_SIZE, KEY_CACHE_TTL_MS);
   /**
    * Bumped by every revocation: a lookup that started before one does not cache what it read (it may
    * have read the key just before it was revoked).
    */
   private revocations = 0;
   /** Whether a key id is active, for signed links (same lifetime as the cache above). */
-  private readonly activeIds = new Map<string, { active: boolean; until: number }>();
+  private readonly activeIds = new ExpiringMap<string, boolean>(KEY_CACHE_SIZE, KEY_CACHE_TTL_MS);
 
   constructor(private readonly db: Database) {}
 
@@ -105,13 +108,11 @@ export class ApiKeyService {
   async isActive(id: string): Promise<boolean> {
     if (!UUID.test(id)) return false;
     const now = Date.now();
-    const cached = this.activeIds.get(id);
-    if (cached !== undefined && cached.until > now) return cached.active;
+    const cached = this.activeIds.get(id, now);
+    if (cached !== undefined) return cached;
     const revocations = this.revocations;
     const active = await isApiKeyActive(this.db, id);
-    if (revocations !== this.revocations) return active;
-    if (this.activeIds.size >= KEY_CACHE_SIZE) this.activeIds.clear();
-    this.activeIds.set(id, { active, until: now + KEY_CACHE_TTL_MS });
+    if (revocations === this.revocations) this.activeIds.set(id, active, now);
     return active;
   }
 
@@ -125,15 +126,13 @@ export class ApiKeyService {
     }
     const keyHash = hashKey(key);
     const now = Date.now();
-    const cached = this.cache.get(keyHash);
-    if (cached !== undefined && cached.until > now) return cached.principal;
-    const unknownUntil = this.unknown.get(keyHash);
-    if (unknownUntil !== undefined && unknownUntil > now) return UNKNOWN_KEY;
+    const cached = this.cache.get(keyHash, now);
+    if (cached !== undefined) return cached;
+    if (this.unknown.get(keyHash, now) === true) return UNKNOWN_KEY;
     const revocations = this.revocations;
     const record = await findActiveApiKeyByHash(this.db, keyHash);
     if (record === undefined) {
-      if (this.unknown.size >= UNKNOWN_KEY_CACHE_SIZE) this.unknown.clear();
-      this.unknown.set(keyHash, now + KEY_CACHE_TTL_MS);
+      this.unknown.set(keyHash, true, now);
       return UNKNOWN_KEY;
     }
     const principal: Principal = {
@@ -143,10 +142,7 @@ export class ApiKeyService {
       role: record.role,
       users: record.users === null ? null : new Set(record.users),
     };
-    if (revocations === this.revocations) {
-      if (this.cache.size >= KEY_CACHE_SIZE) this.cache.clear();
-      this.cache.set(keyHash, { principal, until: now + KEY_CACHE_TTL_MS });
-    }
+    if (revocations === this.revocations) this.cache.set(keyHash, principal, now);
     // Which keys are in use (before revoking one): best-effort, never in the request's way.
     void touchApiKey(this.db, record.id, LAST_USED_RESOLUTION_MS).catch(() => undefined);
     return principal;
